@@ -1,0 +1,67 @@
+// The process-wide Prometheus registry (prometheus-cpp core only; exposition is served from
+// our own loop, never from civetweb) and the metric families of the HTTPS door.
+//
+// Label values come from enums and static labels only: never paths, addresses or tokens.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace intransit::metrics {
+
+// LabeledCounter caches one Counter per value of a single variable label, on top of fixed
+// labels. Lookups take a short lock; the hot paths keep the returned reference.
+class LabeledCounter {
+ public:
+  LabeledCounter(prometheus::Family<prometheus::Counter>& family, prometheus::Labels fixed,
+                 std::string label)
+      : family_(&family), fixed_(std::move(fixed)), label_(std::move(label)) {}
+  prometheus::Counter& get(std::string_view value);
+  void inc(std::string_view value) { get(value).Increment(); }
+
+ private:
+  prometheus::Family<prometheus::Counter>* family_;
+  prometheus::Labels fixed_;
+  std::string label_;
+  std::mutex mu_;
+  std::map<std::string, prometheus::Counter*, std::less<>> cache_;
+};
+
+// Registry owns every family. One instance per process (global()).
+class Registry {
+ public:
+  static Registry& global();
+
+  prometheus::Registry& prom() { return *registry_; }
+  // serialize renders every family in the text exposition format 0.0.4.
+  std::string serialize() const;
+
+  prometheus::Family<prometheus::Counter>& connections_accepted;  // {listener}
+  prometheus::Family<prometheus::Gauge>& connections_active;      // {listener}
+  prometheus::Family<prometheus::Counter>& tls_handshakes;        // {listener,version,cipher,group,resumed}
+  prometheus::Family<prometheus::Counter>& tls_handshake_failures;  // {listener,reason}
+  prometheus::Family<prometheus::Counter>& http_requests;         // {listener,method,status_class}
+  prometheus::Family<prometheus::Counter>& http_refusals;         // {listener,reason}
+  prometheus::Family<prometheus::Counter>& backend_errors;        // {backend,reason}
+  prometheus::Family<prometheus::Counter>& bytes;                 // {listener,direction}
+  prometheus::Family<prometheus::Gauge>& build_info;              // {version}
+
+ private:
+  Registry();
+  std::shared_ptr<prometheus::Registry> registry_;
+};
+
+// status_class returns "1xx".."5xx" for a status code.
+std::string_view status_class(unsigned status);
+// method_class folds methods into a bounded set: GET HEAD POST PUT DELETE OPTIONS PATCH other.
+std::string_view method_class(std::string_view method);
+
+}  // namespace intransit::metrics

@@ -1,0 +1,126 @@
+// The typed, immutable policy snapshot. policy::load builds it from a YAML file; workers hold
+// it through PolicyPtr and never change it. Every field that later validation may complain
+// about keeps the Mark of its YAML node.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/config_error.h"
+
+namespace intransit::policy {
+
+// SocketAddress is a numeric IPv4/IPv6 address and a port ("0.0.0.0:8443", "[::1]:8443").
+struct SocketAddress {
+  std::string host;  // numeric, without brackets
+  uint16_t port = 0;
+  std::string to_string() const;  // brackets IPv6
+};
+
+enum class TlsVersion : uint8_t { Tls12, Tls13 };
+enum class UnknownSni : uint8_t { DefaultCertificate, Reject };
+
+// CertificateSpec names one certificate chain and its private key, or asks for a self-signed
+// ECDSA P-256 certificate generated on first run into the policy's state_dir.
+struct CertificateSpec {
+  std::string cert_file;  // PEM chain, leaf first (empty when self_signed)
+  std::string key_file;   // PEM private key; must not be readable by group or other
+  Mark cert_mark;
+  Mark key_mark;
+  bool self_signed = false;
+  std::vector<std::string> self_signed_names;  // DNS names / IPs for the generated cert
+  // server_names overrides the names taken from the certificate's subjectAltName.
+  std::vector<std::string> server_names;
+  Mark mark;
+};
+
+// TlsPolicy is the TLS configuration of one HTTPS listener. Defaults are the safe set.
+struct TlsPolicy {
+  TlsVersion min_version = TlsVersion::Tls12;
+  TlsVersion max_version = TlsVersion::Tls13;
+  // TLS 1.2 suites in BoringSSL/OpenSSL names, server preference order. Only ECDHE with
+  // AES-GCM or CHACHA20-POLY1305 is accepted. TLS 1.3 suites are all AEAD and fixed.
+  std::vector<std::string> cipher_suites = {
+      "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+      "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+      "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305"};
+  std::vector<std::string> groups = {"X25519", "P-256", "P-384"};
+  std::vector<CertificateSpec> certificates;  // the first is the default certificate
+  UnknownSni unknown_sni = UnknownSni::DefaultCertificate;
+  uint32_t hsts_max_age_s = 31'536'000;  // 0 disables the header
+  bool hsts_include_subdomains = false;
+  uint32_t handshake_timeout_ms = 10'000;
+  Mark mark;
+};
+
+enum class ListenerKind : uint8_t { Https, Http };
+enum class PlainHttpAction : uint8_t { Refuse, Redirect };
+
+struct Listener {
+  std::string name;
+  ListenerKind kind = ListenerKind::Https;
+  SocketAddress address;
+  std::optional<TlsPolicy> tls;  // set for kind == Https
+  // Plain HTTP listeners: refuse with 400 AccountRequiresHttps, or 308 to https.
+  PlainHttpAction plain_http = PlainHttpAction::Refuse;
+  uint16_t redirect_https_port = 443;  // port in the 308 Location (443 is left out of the URL)
+  Mark mark;
+};
+
+struct Backend {
+  std::string name;
+  SocketAddress address;
+  // demo: the gateway itself serves a small demo page on `address` (quick start).
+  bool demo = false;
+  uint32_t connect_timeout_ms = 5'000;
+  uint32_t response_timeout_ms = 60'000;  // from request sent to response head received
+  uint32_t idle_timeout_ms = 30'000;      // pooled idle backend connection lifetime
+  uint32_t max_idle_connections = 64;     // per worker
+  uint32_t max_connections = 1'024;       // per worker; beyond it requests get 503
+  Mark mark;
+};
+
+struct Route {
+  // host: "*" (any), "example.com" (exact), "*.example.com" (any subdomain). Lowercase.
+  std::string host = "*";
+  // path_prefix matches whole segments: "/api" matches "/api", "/api/x", "/api?q", not "/apix".
+  std::string path_prefix = "/";
+  std::string backend;       // a Backend name
+  size_t backend_index = 0;  // resolved by the loader
+  std::vector<std::string> listeners;  // listener names; empty = every HTTPS listener
+  uint64_t max_body_bytes = 0;         // 0 = no limit; over it: 413
+  Mark mark;
+};
+
+struct Limits {
+  uint32_t max_head_bytes = 16 * 1024;    // request line + fields; over it: 431
+  uint32_t max_header_count = 100;        // over it: 431
+  uint32_t head_read_timeout_ms = 10'000; // whole head, from first byte; then 408
+  uint32_t idle_timeout_ms = 60'000;      // keep-alive idle between requests
+  uint32_t body_read_timeout_ms = 30'000; // longest pause while reading a request body
+  uint32_t send_timeout_ms = 30'000;      // longest stall writing to the client
+  uint32_t drain_timeout_ms = 15'000;     // SIGTERM: longest wait for in-flight requests
+  uint32_t max_connections = 10'000;      // per worker
+};
+
+struct Policy {
+  std::string source;     // file name the policy came from ("<embedded>" for the default)
+  std::string state_dir;  // generated material (self-signed certificates)
+  std::string log_level = "info";
+  uint32_t workers = 1;
+  std::vector<Listener> listeners;
+  std::vector<Backend> backends;
+  std::vector<Route> routes;
+  Limits limits;
+
+  const Backend* find_backend(std::string_view name) const;
+  const Listener* find_listener(std::string_view name) const;
+};
+
+using PolicyPtr = std::shared_ptr<const Policy>;
+
+}  // namespace intransit::policy
