@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/base/log.h"
 #include "policy/config_error.h"
 
 namespace intransit::policy {
@@ -69,6 +70,8 @@ struct Listener {
   PlainHttpAction plain_http = PlainHttpAction::Refuse;
   uint16_t redirect_https_port = 443;  // port in the 308 Location (443 is left out of the URL)
   Mark mark;
+  // address_mark is the position of the `address` value, for bind errors.
+  Mark address_mark;
 };
 
 struct Backend {
@@ -82,6 +85,8 @@ struct Backend {
   uint32_t max_idle_connections = 64;     // per worker
   uint32_t max_connections = 1'024;       // per worker; beyond it requests get 503
   Mark mark;
+  // address_mark is the position of the `address` value, for connect errors.
+  Mark address_mark;
 };
 
 struct Route {
@@ -107,16 +112,40 @@ struct Limits {
   uint32_t max_connections = 10'000;      // per worker
 };
 
+// RouteTable is the router's lookup index, built once by the loader so that `route()` does no
+// allocation and no sorting per request. Indices refer to Policy::routes and Policy::listeners.
+struct RouteTable {
+  // HostGroup holds the routes of one host pattern, longest path_prefix first.
+  struct HostGroup {
+    // host is the lowercase host for an exact pattern, the suffix ".example.com" for a wildcard.
+    std::string host;
+    std::vector<uint32_t> routes;  // indices into Policy::routes
+  };
+  // ListenerRoutes is the part of the table one HTTPS listener sees.
+  struct ListenerRoutes {
+    std::vector<HostGroup> exact;     // sorted by host, for binary search
+    std::vector<HostGroup> wildcard;  // longest suffix first
+    std::vector<uint32_t> any;        // "*" routes, longest path_prefix first
+  };
+  std::vector<ListenerRoutes> listeners;  // parallel to Policy::listeners (empty for plain HTTP)
+};
+
 struct Policy {
   std::string source;     // file name the policy came from ("<embedded>" for the default)
   std::string state_dir;  // generated material (self-signed certificates)
   std::string log_level = "info";
+  // log_threshold is log_level parsed.
+  log::Level log_threshold = log::Level::Info;
+  // workers is the number of worker threads; 0 means "auto" (one per CPU core).
   uint32_t workers = 1;
   std::vector<Listener> listeners;
   std::vector<Backend> backends;
   std::vector<Route> routes;
   Limits limits;
+  // route_table is built by the loader; see policy/router.h.
+  RouteTable route_table;
 
+  // find_backend and find_listener return the entry named `name`, or nullptr.
   const Backend* find_backend(std::string_view name) const;
   const Listener* find_listener(std::string_view name) const;
 };
