@@ -70,6 +70,65 @@ std::string Registry::serialize() const {
   return s.Serialize(registry_->Collect());
 }
 
+namespace {
+constexpr std::string_view kMethodNames[ListenerMetrics::kMethods] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "other"};
+constexpr std::string_view kClassNames[ListenerMetrics::kClasses] = {"1xx", "2xx", "3xx", "4xx",
+                                                                     "5xx"};
+size_t method_index(std::string_view m) {
+  for (size_t i = 0; i + 1 < ListenerMetrics::kMethods; ++i) {
+    if (m == kMethodNames[i]) return i;
+  }
+  return ListenerMetrics::kMethods - 1;
+}
+}  // namespace
+
+ListenerMetrics::ListenerMetrics(Registry& r, const std::string& name)
+    : accepted(r.connections_accepted.Add({{"listener", name}})),
+      active(r.connections_active.Add({{"listener", name}})),
+      bytes_in(r.bytes.Add({{"listener", name}, {"direction", "in"}})),
+      bytes_out(r.bytes.Add({{"listener", name}, {"direction", "out"}})),
+      registry_(r),
+      name_(name),
+      refusals_(r.http_refusals, {{"listener", name}}, "reason"),
+      handshake_failures_(r.tls_handshake_failures, {{"listener", name}}, "reason") {
+  for (size_t m = 0; m < kMethods; ++m) {
+    for (size_t c = 0; c < kClasses; ++c) {
+      requests_[m][c] = &r.http_requests.Add({{"listener", name},
+                                              {"method", std::string(kMethodNames[m])},
+                                              {"status_class", std::string(kClassNames[c])}});
+    }
+  }
+}
+
+ListenerMetrics& ListenerMetrics::of(std::string_view name) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<ListenerMetrics>, std::less<>> all;
+  std::lock_guard lock(mu);
+  if (auto it = all.find(name); it != all.end()) return *it->second;
+  std::string n(name);
+  auto* m = new ListenerMetrics(Registry::global(), n);
+  all.emplace(n, std::unique_ptr<ListenerMetrics>(m));
+  return *m;
+}
+
+void ListenerMetrics::request(std::string_view method, unsigned status) {
+  size_t c = status / 100;
+  c = (c >= 1 && c <= 5) ? c - 1 : 4;
+  requests_[method_index(method)][c]->Increment();
+}
+
+void ListenerMetrics::handshake(std::string_view version, std::string_view cipher,
+                                std::string_view group, bool resumed) {
+  registry_.tls_handshakes
+      .Add({{"listener", name_},
+            {"version", std::string(version)},
+            {"cipher", std::string(cipher)},
+            {"group", std::string(group)},
+            {"resumed", resumed ? "true" : "false"}})
+      .Increment();
+}
+
 std::string_view status_class(unsigned status) {
   switch (status / 100) {
     case 1: return "1xx";

@@ -59,6 +59,36 @@ class Registry {
   std::shared_ptr<prometheus::Registry> registry_;
 };
 
+// ListenerMetrics holds the pre-resolved series of one listener, so the request path does
+// an array index instead of a label lookup. One instance per listener name per process.
+class ListenerMetrics {
+ public:
+  static constexpr size_t kMethods = 8;  // see method_class
+  static constexpr size_t kClasses = 5;  // 1xx..5xx
+
+  // of returns the metrics of the listener `name`, creating them on first use.
+  static ListenerMetrics& of(std::string_view name);
+
+  prometheus::Counter& accepted;
+  prometheus::Gauge& active;
+  prometheus::Counter& bytes_in;
+  prometheus::Counter& bytes_out;
+
+  void request(std::string_view method, unsigned status);
+  void refusal(std::string_view reason) { refusals_.inc(reason); }
+  void handshake_failure(std::string_view reason) { handshake_failures_.inc(reason); }
+  void handshake(std::string_view version, std::string_view cipher, std::string_view group,
+                 bool resumed);
+
+ private:
+  explicit ListenerMetrics(Registry& r, const std::string& name);
+  Registry& registry_;
+  std::string name_;
+  prometheus::Counter* requests_[kMethods][kClasses];
+  LabeledCounter refusals_;
+  LabeledCounter handshake_failures_;
+};
+
 // status_class returns "1xx".."5xx" for a status code.
 std::string_view status_class(unsigned status);
 // method_class folds methods into a bounded set: GET HEAD POST PUT DELETE OPTIONS PATCH other.

@@ -1,0 +1,672 @@
+#include "gateway/conn/client_conn.h"
+
+#include <algorithm>
+
+#include "gateway/base/log.h"
+#include "gateway/http/field_rules.h"
+#include "gateway/http1/serializer.h"
+#include "policy/https_only.h"
+#include "policy/router.h"
+
+namespace intransit::gateway {
+namespace {
+
+// Plaintext waiting to be parsed above this size stops reading from the client.
+constexpr size_t kInputHighWater = 64 * 1024;
+// Response bytes queued towards the client above this size pause the backend.
+constexpr size_t kOutputHighWater = 256 * 1024;
+// How long a closing connection keeps reading (and discarding) so its last response is not
+// destroyed by a TCP reset.
+constexpr uint64_t kLingerMs = 2000;
+
+constexpr std::string_view kPlainHttpOnTlsPort =
+    "HTTP/1.1 400 Bad Request\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 59\r\n"
+    "Connection: close\r\n"
+    "\r\n"
+    "HTTPS is required: a plain HTTP request reached a TLS port\n";
+
+
+}  // namespace
+
+void ClientConn::accept(Worker& worker, size_t listener_index, uv_stream_t* server) {
+  auto s = uv::TcpStream::accept(server, nullptr);
+  if (!s) {
+    log::warn("listener", "accept_failed").kv("error", s.error().message());
+    return;
+  }
+  std::unique_ptr<ClientConn> c(new ClientConn(worker, listener_index, std::move(*s)));
+  ClientConn* raw = c.get();
+  if (!raw->timer_) return;  // out of memory for a timer: the stream closes with c
+  worker.adopt(std::move(c));
+  raw->client_->set_events(raw);
+  raw->client_->start_reading();
+  raw->arm(raw->tls_ ? Wait::Handshake : Wait::Idle);
+}
+
+ClientConn::ClientConn(Worker& worker, size_t listener_index,
+                       std::unique_ptr<uv::TcpStream> stream)
+    : worker_(worker),
+      snapshot_(worker.snapshot()),
+      listener_(snapshot_->policy->listeners[listener_index]),
+      limits_(snapshot_->policy->limits),
+      metrics_(metrics::ListenerMetrics::of(listener_.name)),
+      client_(std::move(stream)),
+      parser_(http1::ParserLimits{limits_.max_head_bytes, limits_.max_header_count}) {
+  if (const auto& ctx = snapshot_->tls[listener_index]) {
+    tls_ = std::make_unique<tls::Session>(ctx);
+    phase_ = Phase::Handshake;
+  }
+  if (auto t = uv::Timer::make(worker_.loop())) timer_ = std::move(*t);
+  metrics_.accepted.Increment();
+  metrics_.active.Increment();
+}
+
+ClientConn::~ClientConn() {
+  metrics_.active.Decrement();
+  release_backend();
+}
+
+// ---- input ---------------------------------------------------------------------------------
+
+void ClientConn::on_read(BytesView data) {
+  metrics_.bytes_in.Increment(static_cast<double>(data.size()));
+  if (tls_) {
+    tls_->feed(data);
+    return drive_tls();
+  }
+  in_.append(data);
+  process();
+}
+
+void ClientConn::drive_tls() {
+  if (phase_ == Phase::Handshake) {
+    const auto st = tls_->advance();
+    if (st == tls::State::Failed) {
+      const std::string_view reason = tls_->failure_reason();
+      metrics_.handshake_failure(reason);
+      log::info("https", "handshake_failed")
+          .kv("listener", listener_.name)
+          .kv("peer", client_->peer_ip())
+          .kv("reason", reason);
+      if (tls_->failure().kind == tls::Failure::PlainHttp) {
+        metrics_.refusal("plain_http_on_tls_port");
+        client_->out().append(as_bytes(kPlainHttpOnTlsPort));
+        return close_gracefully();
+      }
+      flush_tls();  // the alert
+      return close_gracefully();
+    }
+    flush_tls();
+    if (st == tls::State::Handshaking) return;
+    const auto& info = tls_->info();
+    metrics_.handshake(info.version, info.cipher, info.group, info.resumed);
+    phase_ = Phase::Idle;
+    arm(Wait::Idle);
+  }
+  // Decrypt everything available; input is bounded by one socket read per call.
+  tls_->read_into(in_);
+  {
+    const auto st = tls_->state();
+    if (st == tls::State::Closed) {
+      flush_tls();
+      process();
+      if (phase_ == Phase::Closing) return;
+      return on_eof();
+    }
+    if (st == tls::State::Failed) {
+      log::info("https", "tls_error")
+          .kv("listener", listener_.name)
+          .kv("peer", client_->peer_ip())
+          .kv("reason", tls_->failure_reason());
+      metrics_.refusal("tls_error");
+      flush_tls();
+      return close_now();
+    }
+  }
+  flush_tls();
+  process();
+}
+
+void ClientConn::process() {
+  for (;;) {
+    switch (phase_) {
+      case Phase::Handshake:
+      case Phase::Closing:
+        return;
+      case Phase::Idle:
+      case Phase::Head: {
+        if (in_.empty()) {
+          if (phase_ == Phase::Idle && draining_) return close_gracefully();
+          return update_reading();
+        }
+        if (phase_ == Phase::Idle) {
+          phase_ = Phase::Head;
+          arm(Wait::Head);  // the head timeout covers the whole head from its first byte
+        }
+        const BytesView chunk = in_.front();
+        auto r = parser_.feed(chunk);
+        if (std::holds_alternative<NeedMore>(r)) {
+          in_.consume(chunk.size());
+          continue;
+        }
+        if (auto* e = std::get_if<ParseError<http1::Errc>>(&r)) return refuse(e->code);
+        auto& p = std::get<Parsed<http::RequestHead>>(r);
+        in_.consume(p.consumed);
+        start_exchange(std::move(p.value));
+        continue;
+      }
+      case Phase::Exchange:
+        return pump_request_body();
+    }
+  }
+}
+
+void ClientConn::update_reading() {
+  if (!client_) return;
+  bool want = in_.size() < kInputHighWater && !eof_;
+  if (phase_ == Phase::Exchange && ex_ && !ex_->body_done && ex_->backend &&
+      (!ex_->backend->connected() ||
+       ex_->backend->pending() > upstream::BackendConn::kHighWater)) {
+    want = false;  // the backend is not taking request body: let TCP push back on the client
+  }
+  if (phase_ == Phase::Closing) want = false;
+  if (want) {
+    client_->start_reading();
+  } else {
+    client_->stop_reading();
+  }
+}
+
+void ClientConn::start_exchange(http::RequestHead&& head) {
+  ++requests_;
+  head.scheme = tls_ ? "https" : "http";
+  ex_.emplace();
+  ex_->req = std::move(head);
+  http::RequestHead& req = ex_->req;
+  phase_ = Phase::Exchange;
+  timer_.stop();
+  wait_ = Wait::None;
+  if (!req.keep_alive || draining_) close_after_ = true;
+
+  if (!tls_) {
+    // The plain-HTTP door lets nothing through: refuse or redirect, then close.
+    auto pr = policy::plain_http_response(listener_, req);
+    metrics_.refusal(pr.label);
+    log::info("http", "https_only")
+        .kv("listener", listener_.name)
+        .kv("peer", client_->peer_ip())
+        .kv("status", static_cast<unsigned>(pr.head.status))
+        .kv("reason", pr.label)
+        .kv("host", req.authority)
+        .kv("path", req.path);
+    return respond_simple(pr.head.status, "", pr.body, true, "", std::move(pr.head.fields));
+  }
+
+  ex_->route = policy::route(*snapshot_->policy, listener_.name, req.host(), req.path);
+  if (!ex_->route) {
+    metrics_.refusal("no_route");
+    log::info("https", "no_route")
+        .kv("listener", listener_.name)
+        .kv("peer", client_->peer_ip())
+        .kv("host", req.authority)
+        .kv("path", req.path);
+    return respond_simple(404, "no_route", "no route for this host and path\n", req.has_body());
+  }
+  if (ex_->route->max_body_bytes > 0 && req.content_length &&
+      *req.content_length > ex_->route->max_body_bytes) {
+    metrics_.refusal("body_too_large");
+    return respond_simple(413, "body_too_large", "request body larger than this route allows\n",
+                          true);
+  }
+  ex_->body = http1::BodyReader(http1::request_framing(req));
+  ex_->body_done = !req.has_body();
+  connect_backend();
+}
+
+void ClientConn::connect_backend() {
+  auto& pool = worker_.pools().get(ex_->route->backend_index);
+  ex_->backend = pool.acquire(this, ex_->req.method);
+  if (!ex_->backend) {
+    const auto info = upstream::describe(upstream::BackendFailure::PoolExhausted);
+    metrics_.refusal(info.label);
+    log::warn("https", "backend_unavailable")
+        .kv("listener", listener_.name)
+        .kv("backend", ex_->route->backend)
+        .kv("reason", info.label);
+    return respond_simple(info.status, info.label, std::string(info.what) + "\n",
+                          !ex_->body_done);
+  }
+  write_request_head();
+}
+
+void ClientConn::write_request_head() {
+  http::RequestHead fwd = ex_->req;  // the original stays intact for a retry
+  http::prepare_backend_request(fwd, client_->peer_ip(), "https");
+  // The gateway answers Expect: 100-continue itself when it starts reading the body.
+  std::erase_if(fwd.fields, [](const http::Field& f) { return f.name == "expect"; });
+  http1::BodyFraming framing = http1::BodyFraming::none();
+  if (ex_->req.chunked) {
+    framing = http1::BodyFraming::chunked();
+    ex_->request_chunked_out = true;
+  } else if (ex_->req.content_length) {
+    framing = http1::BodyFraming::of_length(*ex_->req.content_length);
+  }
+  if (auto r = http1::write_request(fwd, framing, ex_->backend->out()); !r) {
+    release_backend();
+    return refuse(r.error());
+  }
+  ex_->backend->flush();
+  if (ex_->body_done) ex_->backend->request_sent();
+}
+
+void ClientConn::pump_request_body() {
+  if (!ex_ || ex_->body_done) return update_reading();
+  upstream::BackendConn* b = ex_->backend;
+  if (!b || !b->connected() || b->pending() > upstream::BackendConn::kHighWater) {
+    return update_reading();  // on_backend_writable calls back
+  }
+  if (ex_->req.expect_continue && !ex_->sent_continue && !ex_->response_started) {
+    ex_->sent_continue = true;
+    static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
+    send(as_bytes(k100));
+  }
+  bool progressed = false;
+  while (!in_.empty() && !ex_->body_done) {
+    const BytesView chunk = in_.front();
+    auto step = ex_->body.feed(chunk);
+    if (step.error) {
+      metrics_.refusal(http1::refusal(*step.error).label);
+      log::info("https", "bad_request_body")
+          .kv("listener", listener_.name)
+          .kv("peer", client_->peer_ip())
+          .kv("reason", http1::refusal(*step.error).label);
+      if (ex_->response_started) return close_now();
+      release_backend();
+      return refuse(*step.error);
+    }
+    if (!step.data.empty()) {
+      const BytesView piece = step.data;
+      ex_->body_bytes += piece.size();
+      if (ex_->route->max_body_bytes > 0 && ex_->body_bytes > ex_->route->max_body_bytes) {
+        metrics_.refusal("body_too_large");
+        if (ex_->response_started) return close_now();
+        release_backend();
+        return respond_simple(413, "body_too_large",
+                              "request body larger than this route allows\n", true);
+      }
+      if (ex_->request_chunked_out) {
+        http1::ChunkedEncoder::write_chunk(piece, b->out());
+      } else {
+        b->out().append(piece);
+      }
+    }
+    in_.consume(step.consumed);
+    progressed = progressed || step.consumed > 0;
+    if (step.done) {
+      ex_->body_done = true;
+      if (ex_->request_chunked_out) http1::ChunkedEncoder::write_last_chunk(b->out());
+      break;
+    }
+    if (step.consumed == 0) break;
+    if (b->pending() > upstream::BackendConn::kHighWater) break;
+  }
+  if (progressed || ex_->body_done) b->flush();
+  if (ex_->body_done) {
+    b->request_sent();
+    timer_.stop();
+    wait_ = Wait::None;
+  } else if (progressed || wait_ != Wait::Body) {
+    arm(Wait::Body);  // the body timeout is the longest pause between body bytes
+  }
+  update_reading();
+}
+
+void ClientConn::on_eof() {
+  eof_ = true;
+  switch (phase_) {
+    case Phase::Handshake:
+    case Phase::Idle:
+    case Phase::Head:
+      return close_now();
+    case Phase::Exchange:
+      // A client that half-closes after a complete request still gets its response;
+      // one that goes away mid-body aborts the exchange.
+      if (ex_ && ex_->body_done) {
+        close_after_ = true;
+        return update_reading();
+      }
+      return close_now();
+    case Phase::Closing:
+      return;
+  }
+}
+
+void ClientConn::on_error(int status) {
+  log::debug("https", "client_io_error")
+      .kv("listener", listener_.name)
+      .kv("peer", client_->peer_ip())
+      .kv("error", uv_err_name(status));
+  close_now();
+}
+
+void ClientConn::on_drained() {
+  if (!waiting_client_drain_) return;
+  if (client_->pending() > kOutputHighWater / 4) return;
+  waiting_client_drain_ = false;
+  if (wait_ == Wait::Send) {
+    timer_.stop();
+    wait_ = Wait::None;
+  }
+  if (ex_ && ex_->backend) ex_->backend->resume_response();
+}
+
+// ---- backend events ------------------------------------------------------------------------
+
+void ClientConn::on_backend_writable() {
+  if (phase_ == Phase::Exchange) process();
+}
+
+void ClientConn::on_backend_interim(const http::ResponseHead&) {
+  // Interim responses are not relayed: the gateway answers Expect: 100-continue itself when
+  // it starts forwarding the body, and the backend never gets Expect.
+}
+
+void ClientConn::on_backend_head(http::ResponseHead& head) {
+  ex_->response_started = true;
+  ex_->status = head.status;
+  http::prepare_client_response(head);
+  const bool bodyless = ex_->req.method == "HEAD" || head.status == 204 || head.status == 304;
+  if (!ex_->body_done) close_after_ = true;  // answered before the request ended
+  if (bodyless) {
+    ex_->framing = Framing::None;
+  } else if (head.content_length) {
+    ex_->framing = Framing::Length;
+  } else if (ex_->req.version == http::Version::Http11) {
+    ex_->framing = Framing::Chunked;
+  } else {
+    ex_->framing = Framing::UntilClose;
+    close_after_ = true;
+  }
+  if (draining_) close_after_ = true;
+  add_security_fields(head);
+  head.version = ex_->req.version == http::Version::Http10 ? http::Version::Http10
+                                                             : http::Version::Http11;
+  head.keep_alive = !close_after_;
+  http1::BodyFraming f = http1::BodyFraming::none();
+  if (ex_->framing == Framing::Chunked) f = http1::BodyFraming::chunked();
+  if (ex_->framing == Framing::UntilClose) f = http1::BodyFraming::until_close();
+  if (head.content_length) f = http1::BodyFraming::of_length(*head.content_length);  // HEAD too
+  scratch_.clear();
+  if (auto r = http1::write_response(head, f, ex_->req.version, scratch_); !r) {
+    // The backend's head cannot be relayed safely (e.g. a field value we refuse to emit).
+    log::warn("https", "bad_backend_head")
+        .kv("listener", listener_.name)
+        .kv("reason", http1::refusal(r.error()).label);
+    release_backend();
+    ex_->response_started = false;
+    const auto info = upstream::describe(upstream::BackendFailure::BadResponse);
+    metrics_.refusal(info.label);
+    return respond_simple(info.status, info.label, std::string(info.what) + "\n", true);
+  }
+  send_queue(scratch_);
+}
+
+void ClientConn::on_backend_data(BytesView data) {
+  if (ex_->framing == Framing::Chunked) {
+    scratch_.clear();
+    http1::ChunkedEncoder::write_chunk(data, scratch_);
+    send_queue(scratch_);
+  } else {
+    send(data);
+  }
+  if (client_ && client_->pending() > kOutputHighWater && ex_ && ex_->backend) {
+    ex_->backend->pause_response();
+    waiting_client_drain_ = true;
+    arm(Wait::Send);
+  }
+}
+
+void ClientConn::on_backend_end() {
+  ex_->backend = nullptr;  // the pool took it back
+  if (ex_->framing == Framing::Chunked) {
+    scratch_.clear();
+    http1::ChunkedEncoder::write_last_chunk(scratch_);
+    send_queue(scratch_);
+  }
+  finish_exchange();
+}
+
+void ClientConn::on_backend_failure(upstream::BackendFailure f) {
+  ex_->backend = nullptr;
+  const auto info = upstream::describe(f);
+  log::warn("https", "backend_failed")
+      .kv("listener", listener_.name)
+      .kv("peer", client_->peer_ip())
+      .kv("backend", ex_->route ? ex_->route->backend : "")
+      .kv("reason", info.label)
+      .kv("response_started", ex_->response_started ? "yes" : "no");
+  if (ex_->response_started) return close_now();  // a truncated response must not look whole
+  // A reused keep-alive connection the backend had already closed: retry once on a fresh
+  // one when nothing of the request body has been sent.
+  if (f == upstream::BackendFailure::Closed && !ex_->retried && !ex_->req.has_body()) {
+    ex_->retried = true;
+    auto& pool = worker_.pools().get(ex_->route->backend_index);
+    ex_->backend = pool.acquire(this, ex_->req.method);
+    if (ex_->backend) return write_request_head();
+  }
+  metrics_.refusal(info.label);
+  respond_simple(info.status, info.label, std::string(info.what) + "\n", !ex_->body_done);
+}
+
+// ---- output --------------------------------------------------------------------------------
+
+void ClientConn::send(BytesView plain) {
+  if (!client_) return;
+  metrics_.bytes_out.Increment(static_cast<double>(plain.size()));
+  if (tls_) {
+    tls_->write(plain);
+    flush_tls();
+  } else {
+    client_->out().append(plain);
+    client_->flush();
+  }
+}
+
+void ClientConn::send_queue(ByteQueue& q) {
+  while (!q.empty()) {
+    const BytesView v = q.front();
+    send(v);
+    q.consume(v.size());
+  }
+}
+
+void ClientConn::flush_tls() {
+  if (!client_) return;
+  ByteQueue& ct = tls_->output();
+  if (ct.empty()) return;
+  if (client_->out().empty()) {
+    std::swap(client_->out(), ct);  // nothing queued or in flight: hand the chunks over
+  } else {
+    tls_->take_output(client_->out());
+  }
+  client_->flush();
+}
+
+void ClientConn::add_security_fields(http::ResponseHead& head) const {
+  if (!tls_) return;
+  const auto& t = *listener_.tls;
+  if (t.hsts_max_age_s > 0) {
+    std::string v = "max-age=" + std::to_string(t.hsts_max_age_s);
+    if (t.hsts_include_subdomains) v += "; includeSubDomains";
+    std::erase_if(head.fields, [](const http::Field& f) { return f.name == "strict-transport-security"; });
+    head.fields.push_back({"strict-transport-security", std::move(v)});
+  }
+  if (!http::find(head.fields, "x-content-type-options"))
+    head.fields.push_back({"x-content-type-options", "nosniff"});
+}
+
+void ClientConn::respond_simple(uint16_t status, std::string_view reason_label,
+                                std::string_view body, bool close, std::string_view content_type,
+                                http::Fields extra) {
+  if (close) close_after_ = true;
+  http::ResponseHead head;
+  head.status = status;
+  head.reason = std::string(http::status_reason(status));
+  head.version = http::Version::Http11;
+  head.fields = std::move(extra);
+  if (!content_type.empty()) head.fields.push_back({"content-type", std::string(content_type)});
+  if (!http::find(head.fields, "cache-control")) head.fields.push_back({"cache-control", "no-store"});
+  head.content_length = body.size();
+  head.keep_alive = !close_after_;
+  add_security_fields(head);
+  if (!ex_) ex_.emplace();
+  ex_->response_started = true;
+  ex_->status = status;
+  ex_->framing = Framing::Length;
+  const bool head_only = ex_->req.method == "HEAD";
+  scratch_.clear();
+  if (auto r = http1::write_response(head, http1::BodyFraming::of_length(body.size()),
+                                     ex_->req.version == http::Version::Http10
+                                         ? http::Version::Http10
+                                         : http::Version::Http11,
+                                     scratch_);
+      !r) {
+    return close_now();  // our own head does not serialize: cannot happen
+  }
+  if (!head_only) scratch_.append(as_bytes(body));
+  send_queue(scratch_);
+  if (!reason_label.empty()) {
+    log::info(tls_ ? "https" : "http", "refused")
+        .kv("listener", listener_.name)
+        .kv("peer", client_ ? client_->peer_ip() : std::string())
+        .kv("status", static_cast<unsigned>(status))
+        .kv("reason", reason_label);
+  }
+  finish_exchange();
+}
+
+void ClientConn::refuse(http1::Errc code) {
+  const auto r = http1::refusal(code);
+  metrics_.refusal(r.label);
+  if (!ex_) ex_.emplace();
+  respond_simple(r.status, r.label, r.body, true);
+}
+
+void ClientConn::finish_exchange() {
+  if (ex_) metrics_.request(metrics::method_class(ex_->req.method), ex_->status);
+  release_backend();
+  const bool body_left = ex_ && !ex_->body_done;
+  ex_.reset();
+  if (close_after_ || draining_ || body_left || eof_) return close_gracefully();
+  phase_ = Phase::Idle;
+  parser_.reset();
+  arm(Wait::Idle);
+  process();  // a pipelined request may already be waiting
+}
+
+// ---- timers and teardown -------------------------------------------------------------------
+
+void ClientConn::arm(Wait w) {
+  wait_ = w;
+  uint64_t ms = 0;
+  switch (w) {
+    case Wait::None: timer_.stop(); return;
+    case Wait::Handshake: ms = listener_.tls->handshake_timeout_ms; break;
+    case Wait::Idle: ms = limits_.idle_timeout_ms; break;
+    case Wait::Head: ms = limits_.head_read_timeout_ms; break;
+    case Wait::Body: ms = limits_.body_read_timeout_ms; break;
+    case Wait::Send: ms = limits_.send_timeout_ms; break;
+  }
+  timer_.arm<ClientConn, &ClientConn::on_timer>(this, ms);
+}
+
+void ClientConn::on_timer() {
+  const Wait w = std::exchange(wait_, Wait::None);
+  switch (w) {
+    case Wait::None: return;
+    case Wait::Handshake:
+      metrics_.handshake_failure("handshake_timeout");
+      log::info("https", "handshake_timeout")
+          .kv("listener", listener_.name)
+          .kv("peer", client_->peer_ip());
+      return close_now();
+    case Wait::Idle:
+      return close_gracefully();
+    case Wait::Head:
+      metrics_.refusal("head_timeout");
+      if (!ex_) ex_.emplace();
+      return respond_simple(408, "head_timeout",
+                            "the request head was not received in time\n", true);
+    case Wait::Body:
+      metrics_.refusal("body_timeout");
+      if (ex_ && !ex_->response_started) {
+        release_backend();
+        return respond_simple(408, "body_timeout",
+                              "the request body stalled for too long\n", true);
+      }
+      return close_now();
+    case Wait::Send:
+      metrics_.refusal("send_timeout");
+      log::info("https", "send_timeout")
+          .kv("listener", listener_.name)
+          .kv("peer", client_->peer_ip());
+      return close_now();
+  }
+}
+
+void ClientConn::release_backend() {
+  if (ex_ && ex_->backend) {
+    upstream::BackendConn* b = std::exchange(ex_->backend, nullptr);
+    worker_.pools().get(ex_->route->backend_index).release(b, false);
+  }
+}
+
+void ClientConn::close_gracefully() {
+  if (phase_ == Phase::Closing) return;
+  phase_ = Phase::Closing;
+  release_backend();
+  timer_.close();
+  if (client_) {
+    if (tls_) {
+      tls_->close_notify();
+      tls_->take_output(client_->out());
+    }
+    client_->set_events(nullptr);
+    uv::TcpStream::linger_close(std::move(client_), kLingerMs);
+  }
+  worker_.retire(this);
+}
+
+void ClientConn::close_now() {
+  if (phase_ == Phase::Closing && !client_) return;
+  phase_ = Phase::Closing;
+  release_backend();
+  timer_.close();
+  if (client_) {
+    client_->set_events(nullptr);
+    client_.reset();
+  }
+  worker_.retire(this);
+}
+
+void ClientConn::drain() {
+  draining_ = true;
+  switch (phase_) {
+    case Phase::Idle:
+      if (in_.empty()) return close_gracefully();
+      return;
+    case Phase::Handshake:
+    case Phase::Head:
+    case Phase::Exchange:
+      close_after_ = true;  // finish what is in flight, then close
+      return;
+    case Phase::Closing:
+      return;
+  }
+}
+
+void ClientConn::abort() { close_now(); }
+
+}  // namespace intransit::gateway

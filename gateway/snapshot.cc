@@ -1,0 +1,48 @@
+#include "gateway/snapshot.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "policy/load.h"
+
+namespace intransit::gateway {
+
+std::string default_state_dir() {
+  if (const char* e = std::getenv("INTRANSIT_STATE_DIR"); e && *e) return e;
+  if (::geteuid() == 0) return "/var/lib/intransit";
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/intransit";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/state/intransit";
+  return "./intransit-state";
+}
+
+Result<SnapshotPtr, policy::ConfigErrors> build_snapshot(const std::string& path,
+                                                         const std::string& state_dir_override) {
+  auto loaded = path.empty() ? policy::load_default() : policy::load_file(path);
+  if (!loaded) return unexpected(std::move(loaded).error());
+  auto snap = std::make_shared<Snapshot>();
+  snap->policy = *loaded;
+  const auto& pol = *snap->policy;
+  snap->state_dir = !state_dir_override.empty() ? state_dir_override
+                    : !pol.state_dir.empty()    ? pol.state_dir
+                                                : default_state_dir();
+  policy::ConfigErrors errors;
+  snap->tls.resize(pol.listeners.size());
+  for (size_t i = 0; i < pol.listeners.size(); ++i) {
+    const auto& l = pol.listeners[i];
+    if (!l.tls) continue;
+    tls::ContextOptions opts;
+    opts.state_dir = snap->state_dir;
+    opts.path = "listeners[" + std::to_string(i) + "].tls";
+    auto ctx = tls::build_server_context(*l.tls, opts);
+    if (!ctx) {
+      for (auto& e : ctx.error()) errors.push_back(std::move(e));
+      continue;
+    }
+    snap->tls[i] = *ctx;
+  }
+  if (!errors.empty()) return unexpected(std::move(errors));
+  return SnapshotPtr(std::move(snap));
+}
+
+}  // namespace intransit::gateway

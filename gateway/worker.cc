@@ -1,0 +1,159 @@
+#include "gateway/worker.h"
+
+#include "gateway/base/log.h"
+#include "gateway/conn/client_conn.h"
+#include "metrics/registry.h"
+
+namespace intransit::gateway {
+
+Worker::Worker(int index, SnapshotPtr snapshot)
+    : index_(index), snapshot_(std::move(snapshot)), pools_(*snapshot_->policy) {}
+
+Worker::~Worker() {
+  join();
+  if (loop_open_) {
+    // Close whatever is left (bind failure paths) and let the close callbacks run.
+    listeners_.clear();
+    conns_.clear();
+    graveyard_.clear();
+    pools_.close_all();
+    drain_async_.close();
+    reaper_.close();
+    drain_deadline_.close();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+  }
+}
+
+Result<void> Worker::bind() {
+  if (int rc = uv_loop_init(&loop_); rc < 0) return unexpected(uv::uv_error(rc));
+  loop_open_ = true;
+  pools_.set_loop(&loop_);
+  const auto& pol = *snapshot_->policy;
+  for (size_t i = 0; i < pol.listeners.size(); ++i) {
+    const auto& l = pol.listeners[i];
+    auto lis = uv::TcpListener::bind(&loop_, l.address.host, l.address.port, 1024,
+                                     [this, i](uv_stream_t* server) { on_connection(i, server); });
+    if (!lis) {
+      auto e = std::move(lis).error();
+      e.detail = "listener '" + l.name + "' " + l.address.to_string() + ": " + e.detail;
+      return unexpected(std::move(e));
+    }
+    listeners_.push_back(std::move(*lis));
+  }
+  auto a = uv::make_handle<uv_async_t>(uv_async_init, &loop_, [](uv_async_t* h) {
+    if (auto* w = static_cast<Worker*>(h->data)) w->on_drain_request();
+  });
+  if (!a) return unexpected(std::move(a).error());
+  drain_async_ = std::move(*a);
+  drain_async_.get()->data = this;
+  auto c = uv::make_handle<uv_check_t>(uv_check_init, &loop_);
+  if (!c) return unexpected(std::move(c).error());
+  reaper_ = std::move(*c);
+  reaper_.get()->data = this;
+  uv_check_start(reaper_.get(), [](uv_check_t* h) {
+    if (auto* w = static_cast<Worker*>(h->data)) w->reap();
+  });
+  uv_unref(reaper_.base());
+  auto t = uv::Timer::make(&loop_);
+  if (!t) return unexpected(std::move(t).error());
+  drain_deadline_ = std::move(*t);
+  return {};
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] {
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    // Everything is closed by now; run once more so close callbacks free their memory.
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    if (on_done_) on_done_();
+  });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::post_drain(uint64_t drain_ms) {
+  drain_ms_.store(drain_ms);
+  if (drain_async_) uv_async_send(drain_async_.get());
+}
+
+void Worker::on_connection(size_t listener_index, uv_stream_t* server) {
+  if (draining_) return;
+  const auto& pol = *snapshot_->policy;
+  if (conns_.size() >= pol.limits.max_connections) {
+    // Over the limit: accept and close at once so the kernel queue does not fill up.
+    auto s = uv::TcpStream::accept(server, nullptr);
+    if (s) uv::TcpStream::close_reset(std::move(*s));
+    metrics::Registry::global()
+        .http_refusals.Add({{"listener", pol.listeners[listener_index].name},
+                            {"reason", "max_connections"}})
+        .Increment();
+    return;
+  }
+  ClientConn::accept(*this, listener_index, server);
+}
+
+Conn* Worker::adopt(std::unique_ptr<Conn> c) {
+  Conn* raw = c.get();
+  conns_.push_back(std::move(c));
+  raw->pos_ = std::prev(conns_.end());
+  return raw;
+}
+
+void Worker::retire(Conn* c) {
+  if (c->retired_) return;
+  c->retired_ = true;
+  graveyard_.push_back(std::move(*c->pos_));
+  conns_.erase(c->pos_);
+  uv_ref(reaper_.base());  // make sure the check handle runs this iteration
+}
+
+void Worker::reap() {
+  if (graveyard_.empty()) return;
+  // Connections may retire others while being destroyed; swap first.
+  std::vector<std::unique_ptr<Conn>> dead;
+  dead.swap(graveyard_);
+  dead.clear();
+  uv_unref(reaper_.base());
+  maybe_stop();
+}
+
+void Worker::on_drain_request() {
+  if (draining_) return;
+  draining_ = true;
+  for (auto& l : listeners_) l->close();
+  listeners_.clear();
+  const uint64_t ms = drain_ms_.load();
+  log::info("worker", "draining")
+      .kv("worker", index_)
+      .kv("connections", static_cast<uint64_t>(conns_.size()))
+      .kv("drain_timeout_ms", ms);
+  drain_deadline_.arm<Worker, &Worker::on_drain_deadline>(this, ms);
+  // drain() may retire connections; walk a copy of the pointers.
+  std::vector<Conn*> all;
+  for (auto& c : conns_) all.push_back(c.get());
+  for (Conn* c : all) c->drain();
+  maybe_stop();
+}
+
+void Worker::on_drain_deadline() {
+  log::warn("worker", "drain_deadline")
+      .kv("worker", index_)
+      .kv("aborted", static_cast<uint64_t>(conns_.size()));
+  std::vector<Conn*> all;
+  for (auto& c : conns_) all.push_back(c.get());
+  for (Conn* c : all) c->abort();
+  maybe_stop();
+}
+
+void Worker::maybe_stop() {
+  if (!draining_ || !conns_.empty() || !graveyard_.empty()) return;
+  pools_.close_all();
+  drain_async_.close();
+  reaper_.close();
+  drain_deadline_.close();
+}
+
+}  // namespace intransit::gateway
