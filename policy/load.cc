@@ -746,7 +746,25 @@ Result<PolicyPtr, ConfigErrors> load_file(const std::string& path) {
     return one_error(path, 0, 0,
                      "the policy is larger than " + std::to_string(kMaxPolicyBytes) + " bytes");
   }
-  return load(path, text);
+  auto loaded = load(path, text);
+  if (!loaded) return loaded;
+  // Relative certificate and key paths are relative to the policy file, not to wherever the
+  // process was started from.
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
+  if (dir.empty()) return loaded;
+  auto resolved = std::make_shared<Policy>(**loaded);
+  auto resolve = [&](std::string& p) {
+    if (!p.empty() && p.front() != '/') p = dir + p;
+  };
+  for (auto& l : resolved->listeners) {
+    if (!l.tls) continue;
+    for (auto& c : l.tls->certificates) {
+      resolve(c.cert_file);
+      resolve(c.key_file);
+    }
+  }
+  return PolicyPtr(std::move(resolved));
 }
 
 std::string_view embedded_default() {

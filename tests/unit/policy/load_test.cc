@@ -3,6 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <pthread.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include <fstream>
 #include <sstream>
@@ -351,4 +355,36 @@ TEST_CASE("policy: load_file reports an unreadable file at line 0", "[policy][lo
   const auto d = load_file(INTRANSIT_VECTORS_DIR);
   REQUIRE_FALSE(d.has_value());
   CHECK(d.error()[0].mark.line == 0);
+}
+
+TEST_CASE("policy: relative certificate paths are relative to the policy file",
+          "[policy][load]") {
+  char tmpl[] = "/tmp/policy-rel.XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  const std::string file = dir + "/policy.yaml";
+  {
+    std::ofstream out(file);
+    out << "version: 1\n"
+           "listeners:\n"
+           "  - name: https\n"
+           "    address: 127.0.0.1:9443\n"
+           "    protocol: https\n"
+           "    tls:\n"
+           "      certificates:\n"
+           "        - cert: certs/a.crt\n"
+           "          key: /abs/a.key\n"
+           "backends:\n"
+           "  - name: app\n"
+           "    address: 127.0.0.1:9080\n"
+           "routes:\n"
+           "  - backend: app\n";
+  }
+  const auto r = load_file(file);
+  std::remove(file.c_str());
+  rmdir(dir.c_str());
+  REQUIRE(r);
+  const auto& cert = (*r)->listeners[0].tls->certificates[0];
+  CHECK(cert.cert_file == dir + "/certs/a.crt");
+  CHECK(cert.key_file == "/abs/a.key");
 }
