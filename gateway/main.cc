@@ -22,6 +22,7 @@
 #include "gateway/demo_backend.h"
 #include "gateway/snapshot.h"
 #include "gateway/uv/handle.h"
+#include "gateway/uv/tcp.h"
 #include "gateway/version.h"
 #include "gateway/worker.h"
 #include "metrics/registry.h"
@@ -100,15 +101,13 @@ class Control {
   int run() {
     uv_loop_init(&loop_);
     const auto& pol = *snap_->policy;
-    for (const auto& b : pol.backends) {
-      if (!b.demo) continue;
-      auto d = DemoBackend::start(&loop_, b);
-      if (!d) {
-        std::fprintf(stderr, "intransit: demo backend '%s' on %s: %s\n", b.name.c_str(),
-                     b.address.to_string().c_str(), d.error().message().c_str());
+    // Bind everything before serving anything: a taken address stops the start cleanly.
+    for (const auto& l : pol.listeners) {
+      if (auto r = uv::TcpListener::check_free(l.address.host, l.address.port); !r) {
+        std::fprintf(stderr, "intransit: listener '%s': %s\n", l.name.c_str(),
+                     r.error().message().c_str());
         return shutdown(1);
       }
-      demos_.push_back(std::move(*d));
     }
     unsigned n = pol.workers;
     if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
@@ -120,6 +119,17 @@ class Control {
         return shutdown(1);
       }
       workers_.push_back(std::move(w));
+    }
+    for (const auto& b : pol.backends) {
+      if (!b.demo) continue;
+      auto d = DemoBackend::start(&loop_, b);
+      if (!d) {
+        std::fprintf(stderr, "intransit: demo backend '%s' on %s: %s\n", b.name.c_str(),
+                     b.address.to_string().c_str(), d.error().message().c_str());
+        workers_.clear();
+        return shutdown(1);
+      }
+      demos_.push_back(std::move(*d));
     }
     auto a = uv::make_handle<uv_async_t>(uv_async_init, &loop_, [](uv_async_t* h) {
       if (auto* c = static_cast<Control*>(h->data)) c->on_worker_done();

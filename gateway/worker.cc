@@ -33,7 +33,8 @@ Result<void> Worker::bind() {
   for (size_t i = 0; i < pol.listeners.size(); ++i) {
     const auto& l = pol.listeners[i];
     auto lis = uv::TcpListener::bind(&loop_, l.address.host, l.address.port, 1024,
-                                     [this, i](uv_stream_t* server) { on_connection(i, server); });
+                                     [this, i](uv_stream_t* server) { on_connection(i, server); },
+                                     uv::TcpListener::Share::ReusePort);
     if (!lis) {
       auto e = std::move(lis).error();
       e.detail = "listener '" + l.name + "' " + l.address.to_string() + ": " + e.detail;

@@ -228,6 +228,7 @@ void ClientConn::start_exchange(http::RequestHead&& head) {
 void ClientConn::connect_backend() {
   auto& pool = worker_.pools().get(ex_->route->backend_index);
   ex_->backend = pool.acquire(this, ex_->req.method);
+  if (ex_->backend) ex_->backend_reused = ex_->backend->reused();
   if (!ex_->backend) {
     const auto info = upstream::describe(upstream::BackendFailure::PoolExhausted);
     metrics_.refusal(info.label);
@@ -448,13 +449,19 @@ void ClientConn::on_backend_failure(upstream::BackendFailure f) {
       .kv("reason", info.label)
       .kv("response_started", ex_->response_started ? "yes" : "no");
   if (ex_->response_started) return close_now();  // a truncated response must not look whole
-  // A reused keep-alive connection the backend had already closed: retry once on a fresh
-  // one when nothing of the request body has been sent.
-  if (f == upstream::BackendFailure::Closed && !ex_->retried && !ex_->req.has_body()) {
+  // A reused keep-alive connection the backend had already closed (the keep-alive race):
+  // retry an idempotent, body-less request once on another connection.
+  const std::string_view m = ex_->req.method;
+  const bool idempotent = m == "GET" || m == "HEAD" || m == "OPTIONS";
+  if (f == upstream::BackendFailure::Closed && ex_->backend_reused && !ex_->retried &&
+      idempotent && !ex_->req.has_body()) {
     ex_->retried = true;
     auto& pool = worker_.pools().get(ex_->route->backend_index);
     ex_->backend = pool.acquire(this, ex_->req.method);
-    if (ex_->backend) return write_request_head();
+    if (ex_->backend) {
+      ex_->backend_reused = ex_->backend->reused();
+      return write_request_head();
+    }
   }
   metrics_.refusal(info.label);
   respond_simple(info.status, info.label, std::string(info.what) + "\n", !ex_->body_done);

@@ -73,6 +73,7 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
     uint16_t status = 0;
     Framing framing = Framing::None;
     bool retried = false;
+    bool backend_reused = false;  // the backend connection had served an earlier exchange
   };
 
   ClientConn(Worker& worker, size_t listener_index, std::unique_ptr<uv::TcpStream> stream);

@@ -241,22 +241,40 @@ void TcpStream::close_reset(std::unique_ptr<TcpStream> s) {
   }
 }
 
-Result<std::unique_ptr<TcpListener>> TcpListener::bind(
-    uv_loop_t* loop, const std::string& host, uint16_t port, int backlog,
-    std::function<void(uv_stream_t*)> on_connection) {
+namespace {
+
+Result<UniqueFd> bound_socket(const std::string& host, uint16_t port, bool reuse_port) {
   auto sa = make_sockaddr(host, port);
   if (!sa) return unexpected(std::move(sa).error());
   UniqueFd fd(::socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return unexpected(uv_error(-errno, "socket"));
   const int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+  if (reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
     return unexpected(uv_error(-errno, "SO_REUSEPORT"));
   if (sa->ss_family == AF_INET6) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   const socklen_t len = sa->ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*sa), len) < 0)
-    return unexpected(uv_error(-errno, "bind " + host + ":" + std::to_string(port) + ": " +
+    return unexpected(uv_error(-errno, "bind " + (sa->ss_family == AF_INET6 ? "[" + host + "]" : host) +
+                                           ":" + std::to_string(port) + ": " +
                                            std::strerror(errno)));
+  return fd;
+}
+
+}  // namespace
+
+Result<void> TcpListener::check_free(const std::string& host, uint16_t port) {
+  auto fd = bound_socket(host, port, /*reuse_port=*/false);
+  if (!fd) return unexpected(std::move(fd).error());
+  return {};
+}
+
+Result<std::unique_ptr<TcpListener>> TcpListener::bind(
+    uv_loop_t* loop, const std::string& host, uint16_t port, int backlog,
+    std::function<void(uv_stream_t*)> on_connection, Share share) {
+  auto bound = bound_socket(host, port, share == Share::ReusePort);
+  if (!bound) return unexpected(std::move(bound).error());
+  UniqueFd fd = std::move(*bound);
   auto h = make_handle<uv_tcp_t>(uv_tcp_init, loop);
   if (!h) return unexpected(std::move(h).error());
   std::unique_ptr<TcpListener> l(new TcpListener());
@@ -273,11 +291,11 @@ Result<std::unique_ptr<TcpListener>> TcpListener::bind(
                          });
       rc < 0)
     return unexpected(uv_error(rc, "listen " + host + ":" + std::to_string(port)));
-  sockaddr_storage bound{};
-  int blen = sizeof bound;
-  uv_tcp_getsockname(l->tcp_.get(), reinterpret_cast<sockaddr*>(&bound), &blen);
-  l->port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                               : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  sockaddr_storage name{};
+  int nlen = sizeof name;
+  uv_tcp_getsockname(l->tcp_.get(), reinterpret_cast<sockaddr*>(&name), &nlen);
+  l->port_ = ntohs(name.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&name)->sin6_port
+                                              : reinterpret_cast<sockaddr_in*>(&name)->sin_port);
   return l;
 }
 

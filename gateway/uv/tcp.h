@@ -100,13 +100,19 @@ class TcpStream {
   uint16_t peer_port_ = 0;
 };
 
-// TcpListener binds with SO_REUSEADDR and SO_REUSEPORT, so one listener per worker loop can
-// share an address, and calls `on_connection` for every pending connection.
+// TcpListener binds with SO_REUSEADDR (and SO_REUSEPORT when asked, so one listener per
+// worker loop can share an address) and calls `on_connection` for every pending connection.
 class TcpListener {
  public:
+  enum class Share : uint8_t { Exclusive, ReusePort };
   static Result<std::unique_ptr<TcpListener>> bind(uv_loop_t* loop, const std::string& host,
                                                    uint16_t port, int backlog,
-                                                   std::function<void(uv_stream_t*)> on_connection);
+                                                   std::function<void(uv_stream_t*)> on_connection,
+                                                   Share share = Share::Exclusive);
+  // check_free returns an error when another socket (of any process) already listens on the
+  // address. SO_REUSEPORT would otherwise let a second gateway of the same user bind the
+  // same port and silently split its traffic.
+  static Result<void> check_free(const std::string& host, uint16_t port);
   ~TcpListener() = default;
   // close stops accepting: the socket is closed now, queued connections are reset by the
   // kernel once the last listener on the address is gone.
