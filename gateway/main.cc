@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -148,7 +149,10 @@ class Control {
       signals_.push_back(std::move(*s));
     }
     for (auto& w : workers_) {
-      w->set_on_done([this] { uv_async_send(done_async_.get()); });
+      w->set_on_done([this] {
+        done_.fetch_add(1);
+        uv_async_send(done_async_.get());
+      });
       w->start();
     }
     for (const auto& l : pol.listeners) {
@@ -184,7 +188,8 @@ class Control {
   }
 
   void on_worker_done() {
-    if (++done_ < workers_.size()) return;
+    // uv_async_send coalesces: one callback may stand for several workers finishing.
+    if (done_.load() < workers_.size()) return;
     for (auto& s : signals_) s.close();
     done_async_.close();
     for (auto& d : demos_) d->close();
@@ -208,7 +213,7 @@ class Control {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<uv::Handle<uv_signal_t>> signals_;
   uv::Handle<uv_async_t> done_async_;
-  size_t done_ = 0;
+  std::atomic<size_t> done_{0};
   bool draining_ = false;
 };
 
