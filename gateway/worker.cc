@@ -87,10 +87,19 @@ void Worker::on_connection(size_t listener_index, uv_stream_t* server) {
     // Over the limit: accept and close at once so the kernel queue does not fill up.
     auto s = uv::TcpStream::accept(server, nullptr);
     if (s) uv::TcpStream::close_reset(std::move(*s));
-    metrics::Registry::global()
-        .http_refusals.Add({{"listener", pol.listeners[listener_index].name},
-                            {"reason", "max_connections"}})
-        .Increment();
+    metrics::ListenerMetrics::of(pol.listeners[listener_index].name).refusal("max_connections");
+    // Under a connection flood, one line per second says how many were turned away.
+    ++refused_since_log_;
+    const uint64_t now = uv_now(&loop_);
+    if (now - last_refusal_log_ms_ >= 1000 || last_refusal_log_ms_ == 0) {
+      log::warn("listener", "refused")
+          .kv("listener", pol.listeners[listener_index].name)
+          .kv("reason", "max_connections")
+          .kv("limit", pol.limits.max_connections)
+          .kv("refused", refused_since_log_);
+      refused_since_log_ = 0;
+      last_refusal_log_ms_ = now;
+    }
     return;
   }
   ClientConn::accept(*this, listener_index, server);

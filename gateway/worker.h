@@ -88,6 +88,8 @@ class Worker {
   uv::Timer drain_deadline_;
   std::atomic<uint64_t> drain_ms_{0};
   bool draining_ = false;
+  uint64_t refused_since_log_ = 0;
+  uint64_t last_refusal_log_ms_ = 0;
   std::function<void()> on_done_;
   std::thread thread_;
 };
