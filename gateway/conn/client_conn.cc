@@ -3,10 +3,9 @@
 #include <algorithm>
 
 #include "gateway/base/log.h"
+#include "gateway/conn/admission.h"
 #include "gateway/http/field_rules.h"
 #include "gateway/http1/serializer.h"
-#include "policy/https_only.h"
-#include "policy/router.h"
 
 namespace intransit::gateway {
 namespace {
@@ -190,36 +189,20 @@ void ClientConn::start_exchange(http::RequestHead&& head) {
   wait_ = Wait::None;
   if (!req.keep_alive || draining_) close_after_ = true;
 
-  if (!tls_) {
-    // The plain-HTTP door lets nothing through: refuse or redirect, then close.
-    auto pr = policy::plain_http_response(listener_, req);
-    metrics_.refusal(pr.label);
-    log::info("http", "https_only")
+  auto a = admit(*snapshot_->policy, listener_, tls_ != nullptr, req);
+  if (!a.allowed()) {
+    metrics_.refusal(a.label);
+    log::info(tls_ ? "https" : "http", "refused")
         .kv("listener", listener_.name)
         .kv("peer", client_->peer_ip())
-        .kv("status", static_cast<unsigned>(pr.head.status))
-        .kv("reason", pr.label)
+        .kv("status", static_cast<unsigned>(a.status))
+        .kv("reason", a.label)
         .kv("host", req.authority)
         .kv("path", req.path);
-    return respond_simple(pr.head.status, "", pr.body, true, "", std::move(pr.head.fields));
+    return respond_simple(a.status, "", a.body, a.close || req.has_body(), "",
+                          std::move(a.fields));
   }
-
-  ex_->route = policy::route(*snapshot_->policy, listener_.name, req.host(), req.path);
-  if (!ex_->route) {
-    metrics_.refusal("no_route");
-    log::info("https", "no_route")
-        .kv("listener", listener_.name)
-        .kv("peer", client_->peer_ip())
-        .kv("host", req.authority)
-        .kv("path", req.path);
-    return respond_simple(404, "no_route", "no route for this host and path\n", req.has_body());
-  }
-  if (ex_->route->max_body_bytes > 0 && req.content_length &&
-      *req.content_length > ex_->route->max_body_bytes) {
-    metrics_.refusal("body_too_large");
-    return respond_simple(413, "body_too_large", "request body larger than this route allows\n",
-                          true);
-  }
+  ex_->route = a.route;
   ex_->body = http1::BodyReader(http1::request_framing(req));
   ex_->body_done = !req.has_body();
   connect_backend();
