@@ -34,6 +34,7 @@ Result<SnapshotPtr, policy::ConfigErrors> build_snapshot(const std::string& path
     tls::ContextOptions opts;
     opts.state_dir = snap->state_dir;
     opts.path = "listeners[" + std::to_string(i) + "].tls";
+    opts.offer_h2 = l.http2;
     auto ctx = tls::build_server_context(*l.tls, opts);
     if (!ctx) {
       for (auto& e : ctx.error()) errors.push_back(std::move(e));

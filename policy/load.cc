@@ -27,6 +27,7 @@ using detail::Choice;
 using detail::Ctx;
 using detail::Field;
 using detail::KeyHome;
+using detail::Http2LimitsDraft;
 using detail::LimitsDraft;
 using detail::ListenerDraft;
 using detail::PolicyDraft;
@@ -264,6 +265,10 @@ constexpr Field<ListenerDraft> kListenerFields[] = {
      [](Ctx& c, const Node& n, ListenerDraft& d) {
        u32_value(c, n, d.v.redirect_https_port, 1, 65535);
      }},
+    {"http2", false,
+     [](Ctx& c, const Node& n, ListenerDraft& d) {
+       if (auto v = c.boolean(n)) d.v.http2 = *v;
+     }},
 };
 
 constexpr Field<BackendDraft> kBackendFields[] = {
@@ -365,7 +370,56 @@ constexpr Field<RouteDraft> kRouteFields[] = {
      }},
 };
 
+constexpr Field<Http2LimitsDraft> kHttp2LimitsFields[] = {
+    {"max_concurrent_streams", false,
+     [](Ctx& c, const Node& n, Http2LimitsDraft& d) {
+       u32_value(c, n, d.v.max_concurrent_streams, 1, 10'000);
+     }},
+    {"max_streams_per_connection", false,
+     [](Ctx& c, const Node& n, Http2LimitsDraft& d) {
+       u32_value(c, n, d.v.max_streams_per_connection, 1, 1'000'000);
+     }},
+    {"stream_window_bytes", false,
+     [](Ctx& c, const Node& n, Http2LimitsDraft& d) {
+       u32_value(c, n, d.v.stream_window_bytes, 16 * 1024, 16 * 1024 * 1024);
+     }},
+    {"connection_window_bytes", false,
+     [](Ctx& c, const Node& n, Http2LimitsDraft& d) {
+       u32_value(c, n, d.v.connection_window_bytes, 64 * 1024, 256 * 1024 * 1024);
+     }},
+    {"reset_burst", false,
+     [](Ctx& c, const Node& n, Http2LimitsDraft& d) {
+       u32_value(c, n, d.v.reset_burst, 1, 100'000);
+     }},
+    {"reset_rate_per_s", false,
+     [](Ctx& c, const Node& n, Http2LimitsDraft& d) {
+       u32_value(c, n, d.v.reset_rate_per_s, 1, 100'000);
+     }},
+    {"max_continuations", false,
+     [](Ctx& c, const Node& n, Http2LimitsDraft& d) {
+       u32_value(c, n, d.v.max_continuations, 1, 1'000);
+     }},
+    {"max_settings", false,
+     [](Ctx& c, const Node& n, Http2LimitsDraft& d) {
+       u32_value(c, n, d.v.max_settings, 1, 1'000);
+     }},
+    {"max_outbound_ack", false,
+     [](Ctx& c, const Node& n, Http2LimitsDraft& d) {
+       u32_value(c, n, d.v.max_outbound_ack, 1, 100'000);
+     }},
+    {"header_table_bytes", false,
+     [](Ctx& c, const Node& n, Http2LimitsDraft& d) {
+       u32_value(c, n, d.v.header_table_bytes, 0, 64 * 1024);
+     }},
+};
+
 constexpr Field<LimitsDraft> kLimitsFields[] = {
+    {"http2", false,
+     [](Ctx& c, const Node& n, LimitsDraft& d) {
+       Http2LimitsDraft h;
+       c.map(n, kHttp2LimitsFields, h, &h.km);
+       d.v.http2 = h.v;
+     }},
     {"max_head_bytes", false,
      [](Ctx& c, const Node& n, LimitsDraft& d) {
        u32_value(c, n, d.v.max_head_bytes, 1024, 1024 * 1024);
@@ -497,6 +551,16 @@ constexpr KeyHome kKeyHomes[] = {
     {"path_prefix", "routes[]"},
     {"backend", "routes[]"},
     {"max_body_bytes", "routes[]"},
+    {"max_concurrent_streams", "limits.http2"},
+    {"max_streams_per_connection", "limits.http2"},
+    {"stream_window_bytes", "limits.http2"},
+    {"connection_window_bytes", "limits.http2"},
+    {"reset_burst", "limits.http2"},
+    {"reset_rate_per_s", "limits.http2"},
+    {"max_continuations", "limits.http2"},
+    {"max_settings", "limits.http2"},
+    {"max_outbound_ack", "limits.http2"},
+    {"header_table_bytes", "limits.http2"},
     {"max_head_bytes", "limits"},
     {"max_header_count", "limits"},
     {"head_read_timeout_ms", "limits"},

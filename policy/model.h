@@ -69,6 +69,7 @@ struct Listener {
   // Plain HTTP listeners: refuse with 400 AccountRequiresHttps, or 308 to https.
   PlainHttpAction plain_http = PlainHttpAction::Refuse;
   uint16_t redirect_https_port = 443;  // port in the 308 Location (443 is left out of the URL)
+  bool http2 = true;  // HTTPS listeners: ALPN offers h2 (then http/1.1)
   Mark mark;
   // address_mark is the position of the `address` value, for bind errors.
   Mark address_mark;
@@ -101,6 +102,22 @@ struct Route {
   Mark mark;
 };
 
+// Http2Limits bound one HTTP/2 connection (the safe edge values nghttpx, Envoy and HAProxy
+// converge on). Header list bytes and field count come from Limits::max_head_bytes and
+// max_header_count, shared with HTTP/1.1.
+struct Http2Limits {
+  uint32_t max_concurrent_streams = 100;        // SETTINGS_MAX_CONCURRENT_STREAMS
+  uint32_t max_streams_per_connection = 1'000;  // then GOAWAY (graceful)
+  uint32_t stream_window_bytes = 64 * 1024;     // SETTINGS_INITIAL_WINDOW_SIZE
+  uint32_t connection_window_bytes = 1024 * 1024;
+  uint32_t reset_burst = 1'000;                 // stream resets allowed in a burst (CVE-2023-44487)
+  uint32_t reset_rate_per_s = 33;               // and refilled per second
+  uint32_t max_continuations = 8;               // CONTINUATION frames per header block (CVE-2024-28182)
+  uint32_t max_settings = 32;                   // entries per SETTINGS frame
+  uint32_t max_outbound_ack = 1'000;            // queued SETTINGS/PING ACKs before GOAWAY
+  uint32_t header_table_bytes = 4'096;          // HPACK dynamic table, both directions
+};
+
 struct Limits {
   uint32_t max_head_bytes = 16 * 1024;    // request line + fields; over it: 431
   uint32_t max_header_count = 100;        // over it: 431
@@ -110,6 +127,7 @@ struct Limits {
   uint32_t send_timeout_ms = 30'000;      // longest stall writing to the client
   uint32_t drain_timeout_ms = 15'000;     // SIGTERM: longest wait for in-flight requests
   uint32_t max_connections = 10'000;      // per worker
+  Http2Limits http2;
 };
 
 // RouteTable is the router's lookup index, built once by the loader so that `route()` does no

@@ -42,6 +42,11 @@ struct RouteDraft {
   std::vector<Mark> listener_marks;  // one per entry of v.listeners
 };
 
+struct Http2LimitsDraft {
+  Http2Limits v;
+  KeyMarks km;
+};
+
 struct LimitsDraft {
   Limits v;
   KeyMarks km;

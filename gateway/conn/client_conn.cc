@@ -12,8 +12,6 @@ namespace {
 
 // Plaintext waiting to be parsed above this size stops reading from the client.
 constexpr size_t kInputHighWater = 64 * 1024;
-// Response bytes queued towards the client above this size pause the backend.
-constexpr size_t kOutputHighWater = 256 * 1024;
 // How long a closing connection keeps reading (and discarding) so its last response is not
 // destroyed by a TCP reset.
 constexpr uint64_t kLingerMs = 2000;
@@ -52,6 +50,7 @@ ClientConn::ClientConn(Worker& worker, size_t listener_index,
       limits_(snapshot_->policy->limits),
       metrics_(metrics::ListenerMetrics::of(listener_.name)),
       client_(std::move(stream)),
+      peer_ip_(client_->peer_ip()),
       parser_(http1::ParserLimits{limits_.max_head_bytes, limits_.max_header_count}) {
   if (const auto& ctx = snapshot_->tls[listener_index]) {
     tls_ = std::make_unique<tls::Session>(ctx);
@@ -103,6 +102,10 @@ void ClientConn::drive_tls() {
     metrics_.handshake(info.version, info.cipher, info.group, info.resumed);
     phase_ = Phase::Idle;
     arm(Wait::Idle);
+    if (info.alpn == tls::Alpn::H2) {
+      start_h2();
+      if (phase_ == Phase::Closing) return;
+    }
   }
   // Decrypt everything available; input is bounded by one socket read per call.
   tls_->read_into(in_);
@@ -158,8 +161,47 @@ void ClientConn::process() {
       }
       case Phase::Exchange:
         return pump_request_body();
+      case Phase::H2:
+        return h2_->on_input(in_);
     }
   }
+}
+
+void ClientConn::start_h2() {
+  const auto& l = limits_;
+  http2::Limits h2;
+  h2.max_header_list_bytes = l.max_head_bytes;
+  h2.max_header_count = l.max_header_count;
+  h2.max_concurrent_streams = l.http2.max_concurrent_streams;
+  h2.max_streams_per_connection = l.http2.max_streams_per_connection;
+  h2.stream_window_bytes = l.http2.stream_window_bytes;
+  h2.connection_window_bytes = l.http2.connection_window_bytes;
+  h2.reset_burst = l.http2.reset_burst;
+  h2.reset_rate_per_s = l.http2.reset_rate_per_s;
+  h2.max_continuations = l.http2.max_continuations;
+  h2.max_settings = l.http2.max_settings;
+  h2.max_outbound_ack = l.http2.max_outbound_ack;
+  h2.header_table_bytes = l.http2.header_table_bytes;
+  phase_ = Phase::H2;
+  h2_ = std::make_unique<H2Conn>(*this, h2);
+  if (!h2_->ok()) close_now();
+}
+
+void ClientConn::after_h2_flush(bool dead, bool active) {
+  if (phase_ == Phase::Closing) return;
+  if (dead) return close_gracefully();
+  if (client_pending() > kOutputHighWater) {
+    if (wait_ != Wait::Send) arm(Wait::Send);
+    return update_reading();
+  }
+  if (!active) {
+    if (draining_) return close_gracefully();
+    if (wait_ != Wait::Idle) arm(Wait::Idle);
+  } else if (wait_ == Wait::Idle || wait_ == Wait::Send) {
+    timer_.stop();
+    wait_ = Wait::None;
+  }
+  update_reading();
 }
 
 void ClientConn::update_reading() {
@@ -170,6 +212,7 @@ void ClientConn::update_reading() {
        ex_->backend->pending() > upstream::BackendConn::kHighWater)) {
     want = false;  // the backend is not taking request body: let TCP push back on the client
   }
+  if (phase_ == Phase::H2 && client_->pending() > kOutputHighWater) want = false;
   if (phase_ == Phase::Closing) want = false;
   if (want) {
     client_->start_reading();
@@ -322,6 +365,8 @@ void ClientConn::on_eof() {
         return update_reading();
       }
       return close_now();
+    case Phase::H2:
+      return close_now();
     case Phase::Closing:
       return;
   }
@@ -336,6 +381,7 @@ void ClientConn::on_error(int status) {
 }
 
 void ClientConn::on_drained() {
+  if (h2_ && phase_ == Phase::H2) return h2_->on_output_room();
   if (!waiting_client_drain_) return;
   if (client_->pending() > kOutputHighWater / 4) return;
   waiting_client_drain_ = false;
@@ -617,6 +663,7 @@ void ClientConn::close_gracefully() {
   if (phase_ == Phase::Closing) return;
   phase_ = Phase::Closing;
   release_backend();
+  if (h2_) h2_->abort();
   timer_.close();
   if (client_) {
     if (tls_) {
@@ -633,6 +680,7 @@ void ClientConn::close_now() {
   if (phase_ == Phase::Closing && !client_) return;
   phase_ = Phase::Closing;
   release_backend();
+  if (h2_) h2_->abort();
   timer_.close();
   if (client_) {
     client_->set_events(nullptr);
@@ -652,6 +700,8 @@ void ClientConn::drain() {
     case Phase::Exchange:
       close_after_ = true;  // finish what is in flight, then close
       return;
+    case Phase::H2:
+      return h2_->shutdown();  // GOAWAY; closes when the open streams are done
     case Phase::Closing:
       return;
   }

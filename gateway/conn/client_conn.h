@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "gateway/base/byte_queue.h"
+#include "gateway/conn/h2_conn.h"
 #include "gateway/http/request_head.h"
 #include "gateway/http1/body_reader.h"
 #include "gateway/http1/chunked.h"
@@ -53,8 +54,24 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
   void on_backend_end() override;
   void on_backend_failure(upstream::BackendFailure f) override;
 
+  // --- what H2Conn uses ---------------------------------------------------------------------
+  // Response bytes queued towards the client above this size pause the producers.
+  static constexpr size_t kOutputHighWater = 256 * 1024;
+  const std::string& peer_ip() const { return peer_ip_; }
+  size_t client_pending() const { return client_ ? client_->pending() : 0; }
+  // send_queue encrypts (HTTPS) and queues everything in `q`, leaving it empty.
+  void send_queue(ByteQueue& q);
+  // add_security_fields adds HSTS and X-Content-Type-Options on TLS listeners.
+  void add_security_fields(http::ResponseHead& head) const;
+  metrics::ListenerMetrics& metrics() { return metrics_; }
+  const policy::Listener& listener() const { return listener_; }
+  const policy::Policy& policy() const { return *snapshot_->policy; }
+  Worker& worker() { return worker_; }
+  // after_h2_flush updates timers and closes once the HTTP/2 session is done.
+  void after_h2_flush(bool dead, bool active);
+
  private:
-  enum class Phase : uint8_t { Handshake, Idle, Head, Exchange, Closing };
+  enum class Phase : uint8_t { Handshake, Idle, Head, Exchange, H2, Closing };
   enum class Wait : uint8_t { None, Handshake, Idle, Head, Body, Send };
   // How the response body is framed towards the client.
   enum class Framing : uint8_t { None, Length, Chunked, UntilClose };
@@ -89,9 +106,8 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
 
   // output side
   void send(BytesView plain);
-  void send_queue(ByteQueue& q);
   void flush_tls();
-  void add_security_fields(http::ResponseHead& head) const;
+  void start_h2();
   void respond_simple(uint16_t status, std::string_view reason_label, std::string_view body,
                       bool close, std::string_view content_type = "text/plain; charset=utf-8",
                       http::Fields extra = {});
@@ -112,6 +128,8 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
   metrics::ListenerMetrics& metrics_;
   std::unique_ptr<uv::TcpStream> client_;
   std::unique_ptr<tls::Session> tls_;
+  std::unique_ptr<H2Conn> h2_;  // set once ALPN selected h2
+  std::string peer_ip_;
   uv::Timer timer_;
   Wait wait_ = Wait::None;
   Phase phase_ = Phase::Idle;
