@@ -17,6 +17,7 @@ Worker::~Worker() {
     conns_.clear();
     graveyard_.clear();
     pools_.close_all();
+    if (flusher_) flusher_->close();
     drain_async_.close();
     reaper_.close();
     drain_deadline_.close();
@@ -28,7 +29,10 @@ Worker::~Worker() {
 Result<void> Worker::bind() {
   if (int rc = uv_loop_init(&loop_); rc < 0) return unexpected(uv::uv_error(rc));
   loop_open_ = true;
-  pools_.set_loop(&loop_);
+  auto f = uv::Flusher::make(&loop_);
+  if (!f) return unexpected(std::move(f).error());
+  flusher_ = std::move(*f);
+  pools_.set_loop(&loop_, flusher_.get());
   const auto& pol = *snapshot_->policy;
   for (size_t i = 0; i < pol.listeners.size(); ++i) {
     const auto& l = pol.listeners[i];
@@ -161,6 +165,7 @@ void Worker::on_drain_deadline() {
 void Worker::maybe_stop() {
   if (!draining_ || !conns_.empty() || !graveyard_.empty()) return;
   pools_.close_all();
+  if (flusher_) flusher_->close();
   drain_async_.close();
   reaper_.close();
   drain_deadline_.close();

@@ -15,6 +15,7 @@
 #include "gateway/base/result.h"
 #include "gateway/snapshot.h"
 #include "gateway/upstream/pool.h"
+#include "gateway/uv/flusher.h"
 #include "gateway/uv/handle.h"
 #include "gateway/uv/tcp.h"
 
@@ -60,6 +61,7 @@ class Worker {
   uv_loop_t* loop() { return &loop_; }
   const SnapshotPtr& snapshot() const { return snapshot_; }
   upstream::Pools& pools() { return pools_; }
+  uv::Flusher* flusher() { return flusher_.get(); }
   bool draining() const { return draining_; }
 
   // adopt takes ownership of a new connection; retire schedules its deletion after the
@@ -79,6 +81,7 @@ class Worker {
   SnapshotPtr snapshot_;
   uv_loop_t loop_{};
   bool loop_open_ = false;
+  std::unique_ptr<uv::Flusher> flusher_;  // outlives every stream below
   std::vector<std::unique_ptr<uv::TcpListener>> listeners_;
   std::list<std::unique_ptr<Conn>> conns_;
   std::vector<std::unique_ptr<Conn>> graveyard_;

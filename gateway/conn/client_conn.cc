@@ -57,6 +57,7 @@ ClientConn::ClientConn(Worker& worker, size_t listener_index,
     phase_ = Phase::Handshake;
   }
   if (auto t = uv::Timer::make(worker_.loop())) timer_ = std::move(*t);
+  client_->set_flusher(worker_.flusher());
   metrics_.accepted.Increment();
   metrics_.active.Increment();
 }
@@ -506,7 +507,7 @@ void ClientConn::send(BytesView plain) {
     flush_tls();
   } else {
     client_->out().append(plain);
-    client_->flush();
+    client_->flush_soon();
   }
 }
 
@@ -527,7 +528,7 @@ void ClientConn::flush_tls() {
   } else {
     tls_->take_output(client_->out());
   }
-  client_->flush();
+  client_->flush_soon();
 }
 
 void ClientConn::add_security_fields(http::ResponseHead& head) const {

@@ -49,7 +49,7 @@ void BackendConn::begin(BackendUser* user, std::string_view method) {
 
 void BackendConn::flush() {
   if (state_ == State::Connecting || state_ == State::Closed) return;
-  stream_->flush();
+  stream_->flush_soon();
   if (stream_->pending() > kHighWater) want_writable_ = true;
 }
 
@@ -207,8 +207,9 @@ void BackendConn::fail(BackendFailure f) {
 
 // ---- Pool ----------------------------------------------------------------------------------
 
-Pool::Pool(uv_loop_t* loop, const policy::Backend& backend, const policy::Limits& limits)
-    : loop_(loop), backend_(backend), limits_(limits) {
+Pool::Pool(uv_loop_t* loop, uv::Flusher* flusher, const policy::Backend& backend,
+           const policy::Limits& limits)
+    : loop_(loop), flusher_(flusher), backend_(backend), limits_(limits) {
   auto a = uv::make_sockaddr(backend.address.host, backend.address.port);
   if (a) {
     addr_ = *a;
@@ -251,6 +252,7 @@ BackendConn* Pool::acquire(BackendUser* user, std::string_view method) {
     return nullptr;
   }
   c->stream_ = std::move(*s);
+  c->stream_->set_flusher(flusher_);
   c->state_ = BackendConn::State::Connecting;
   BackendConn* raw = c.get();
   all_.push_back(std::move(c));
@@ -300,7 +302,9 @@ void Pool::close_all() {
 Pool& Pools::get(size_t backend_index) {
   if (pools_.size() < policy_->backends.size()) pools_.resize(policy_->backends.size());
   auto& p = pools_[backend_index];
-  if (!p) p = std::make_unique<Pool>(loop_, policy_->backends[backend_index], policy_->limits);
+  if (!p) {
+    p = std::make_unique<Pool>(loop_, flusher_, policy_->backends[backend_index], policy_->limits);
+  }
   return *p;
 }
 

@@ -130,7 +130,8 @@ class BackendConn final : public uv::StreamEvents {
 // Pool holds one backend's connections on one worker.
 class Pool {
  public:
-  Pool(uv_loop_t* loop, const policy::Backend& backend, const policy::Limits& limits);
+  Pool(uv_loop_t* loop, uv::Flusher* flusher, const policy::Backend& backend,
+       const policy::Limits& limits);
   ~Pool();
   // acquire returns an idle connection or starts a new one for `user`; nullptr when
   // max_connections is reached. The user's events start with on_backend_writable.
@@ -147,6 +148,7 @@ class Pool {
   void destroy(BackendConn* c);
 
   uv_loop_t* loop_;
+  uv::Flusher* flusher_;
   const policy::Backend& backend_;
   const policy::Limits& limits_;
   sockaddr_storage addr_{};
@@ -161,13 +163,17 @@ class Pool {
 class Pools {
  public:
   explicit Pools(const policy::Policy& policy) : policy_(&policy) {}
-  void set_loop(uv_loop_t* loop) { loop_ = loop; }
+  void set_loop(uv_loop_t* loop, uv::Flusher* flusher) {
+    loop_ = loop;
+    flusher_ = flusher;
+  }
   Pool& get(size_t backend_index);
   void close_all();
 
  private:
   const policy::Policy* policy_;
   uv_loop_t* loop_ = nullptr;
+  uv::Flusher* flusher_ = nullptr;
   std::vector<std::unique_ptr<Pool>> pools_;
 };
 

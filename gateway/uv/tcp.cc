@@ -50,7 +50,9 @@ std::string sockaddr_ip(const sockaddr_storage& sa) {
   return buf;
 }
 
-TcpStream::~TcpStream() = default;
+TcpStream::~TcpStream() {
+  if (flusher_) flusher_->cancel(this);
+}
 
 void TcpStream::fill_peer() {
   sockaddr_storage ss{};

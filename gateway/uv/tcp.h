@@ -14,6 +14,7 @@
 #include "gateway/base/byte_queue.h"
 #include "gateway/base/bytes.h"
 #include "gateway/base/result.h"
+#include "gateway/uv/flusher.h"
 #include "gateway/uv/handle.h"
 
 namespace intransit::uv {
@@ -41,6 +42,8 @@ Result<sockaddr_storage> make_sockaddr(const std::string& host, uint16_t port);
 // peer_ip returns the numeric address of a connected socket's peer ("" on failure).
 std::string sockaddr_ip(const sockaddr_storage& sa);
 
+class Flusher;
+
 class TcpStream {
  public:
   // accept takes the next connection from `server`.
@@ -64,6 +67,17 @@ class TcpStream {
     flush();
   }
   void flush();
+  // flush_soon writes at the end of this loop iteration (through `flusher`, see
+  // set_flusher), so output from several events leaves in one write. Without a flusher it
+  // is flush().
+  void flush_soon() {
+    if (flusher_hook_) {
+      flusher_hook_->schedule(this);
+    } else {
+      flush();
+    }
+  }
+  void set_flusher(Flusher* f) { flusher_hook_ = f; }
   // pending is the number of bytes queued or being written.
   size_t pending() const { return out_.size(); }
 
@@ -79,7 +93,11 @@ class TcpStream {
 
  private:
   TcpStream() = default;
+  friend class Flusher;
   void on_write_done(int status, size_t bytes);
+  void notify_drained() {
+    if (events_ && !lingering_) events_->on_drained();
+  }
   void fill_peer();
   void start_linger(uint64_t linger_ms);
   void shutdown_write();
@@ -94,6 +112,9 @@ class TcpStream {
   bool reading_ = false;
   bool lingering_ = false;
   bool broken_ = false;  // a write could not even be queued
+  Flusher* flusher_hook_ = nullptr;  // where flush_soon queues us
+  Flusher* flusher_ = nullptr;       // set while queued in a Flusher
+  size_t flush_slot_ = 0;
   std::unique_ptr<TcpStream> self_;  // set while lingering
   Timer linger_timer_;
   std::string peer_ip_;
