@@ -2,14 +2,10 @@
 
 #include <openssl/sha.h>
 
+#include <cstdio>
 #include <string>
 
-#include "gateway/base/byte_queue.h"
 #include "gateway/base/log.h"
-#include "gateway/http1/body_reader.h"
-#include "gateway/http1/errors.h"
-#include "gateway/http1/parser.h"
-#include "gateway/http1/serializer.h"
 
 namespace intransit::gateway {
 namespace {
@@ -47,72 +43,26 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
-}  // namespace
-
-class DemoBackend::Conn final : public uv::StreamEvents {
+class DemoHandler final : public LocalHandler {
  public:
-  Conn(DemoBackend& owner, std::unique_ptr<uv::TcpStream> s)
-      : owner_(owner), stream_(std::move(s)), parser_(http1::ParserLimits{}) {
-    stream_->set_events(this);
-    stream_->start_reading();
+  void begin(const http::RequestHead&) override { SHA256_Init(&sha_); }
+
+  void body(BytesView data) override {
+    bytes_ += data.size();
+    SHA256_Update(&sha_, data.data(), data.size());
   }
 
-  void on_read(BytesView data) override {
-    in_.append(data);
-    process();
-  }
-  void on_eof() override { owner_.remove(this); }
-  void on_error(int) override { owner_.remove(this); }
-
- private:
-  void process() {
-    while (!in_.empty() && !closing_) {
-      const BytesView chunk = in_.front();
-      if (!req_) {
-        auto r = parser_.feed(chunk);
-        if (std::holds_alternative<NeedMore>(r)) {
-          in_.consume(chunk.size());
-          continue;
-        }
-        if (auto* e = std::get_if<ParseError<http1::Errc>>(&r)) {
-          const auto ref = http1::refusal(e->code);
-          return respond(ref.status, "text/plain", std::string(ref.body), true);
-        }
-        auto& p = std::get<Parsed<http::RequestHead>>(r);
-        in_.consume(p.consumed);
-        req_ = std::move(p.value);
-        body_ = http1::BodyReader(http1::request_framing(*req_));
-        body_bytes_ = 0;
-        SHA256_Init(&sha_);
-        if (!req_->has_body()) {
-          finish();
-        }
-        continue;
-      }
-      auto step = body_.feed(chunk);
-      if (step.error) return respond(400, "text/plain", "bad request body\n", true);
-      body_bytes_ += step.data.size();
-      SHA256_Update(&sha_, step.data.data(), step.data.size());
-      in_.consume(step.consumed);
-      if (step.done) {
-        finish();
-        continue;
-      }
-      if (step.consumed == 0) break;
-    }
-  }
-
-  void finish() {
-    const http::RequestHead& r = *req_;
-    const bool close = !r.keep_alive;
+  LocalResponse end(const http::RequestHead& r) override {
     if (r.path == "/echo") {
       uint8_t digest[SHA256_DIGEST_LENGTH];
       SHA256_Final(digest, &sha_);
-      std::string json = "{\"method\":\"" + json_escape(r.method) + "\",\"path\":\"" +
-                         json_escape(r.path) + "\",\"body_bytes\":" + std::to_string(body_bytes_) +
-                         ",\"sha256\":\"" + to_hex(digest) + "\"}\n";
-      respond(200, "application/json", json, close);
-    } else if (r.path == "/" && (r.method == "GET" || r.method == "HEAD")) {
+      return {200, "application/json",
+              "{\"method\":\"" + json_escape(r.method) + "\",\"path\":\"" + json_escape(r.path) +
+                  "\",\"body_bytes\":" + std::to_string(bytes_) + ",\"sha256\":\"" +
+                  to_hex(digest) + "\"}\n",
+              {}};
+    }
+    if (r.path == "/" && (r.method == "GET" || r.method == "HEAD")) {
       std::string page =
           "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>intransit</title></head>\n"
           "<body>\n<h1>intransit is serving</h1>\n"
@@ -128,87 +78,28 @@ class DemoBackend::Conn final : public uv::StreamEvents {
         if (const auto* f = http::find(r.fields, name)) row(name, f->value);
       }
       page += "</table>\n</body></html>\n";
-      respond(200, "text/html; charset=utf-8", page, close, r.method == "HEAD");
-    } else {
-      respond(404, "text/plain", "not found\n", close);
+      return {200, "text/html; charset=utf-8", std::move(page), {}};
     }
-    req_.reset();
-    parser_.reset();
+    return {404, "text/plain; charset=utf-8", "not found\n", {}};
   }
 
-  void respond(uint16_t status, std::string_view type, const std::string& body, bool close,
-               bool head_only = false) {
-    http::ResponseHead h;
-    h.status = status;
-    h.reason = std::string(http::status_reason(status));
-    h.fields.push_back({"content-type", std::string(type)});
-    h.content_length = body.size();
-    h.keep_alive = !close;
-    (void)http1::write_response(h, http1::BodyFraming::of_length(body.size()),
-                                http::Version::Http11, stream_->out());
-    if (!head_only) stream_->out().append(as_bytes(body));
-    stream_->flush();
-    if (close) {
-      closing_ = true;
-      stream_->set_events(nullptr);
-      uv::TcpStream::linger_close(std::move(stream_), 1000);
-      owner_.remove(this);
-    }
-  }
-
-  DemoBackend& owner_;
-  std::unique_ptr<uv::TcpStream> stream_;
-  ByteQueue in_;
-  http1::RequestParser parser_;
-  std::optional<http::RequestHead> req_;
-  http1::BodyReader body_{http1::BodyFraming::none()};
-  uint64_t body_bytes_ = 0;
+ private:
   SHA256_CTX sha_{};
-  bool closing_ = false;
-
- public:
-  std::list<std::unique_ptr<Conn>>::iterator pos;
+  uint64_t bytes_ = 0;
 };
 
-Result<std::unique_ptr<DemoBackend>> DemoBackend::start(uv_loop_t* loop,
+}  // namespace
+
+Result<std::unique_ptr<LocalServer>> start_demo_backend(uv_loop_t* loop,
                                                         const policy::Backend& backend) {
-  std::unique_ptr<DemoBackend> d(new DemoBackend());
-  d->loop_ = loop;
-  DemoBackend* raw = d.get();
-  auto l = uv::TcpListener::bind(loop, backend.address.host, backend.address.port, 128,
-                                 [raw](uv_stream_t* server) {
-                                   auto s = uv::TcpStream::accept(server, nullptr);
-                                   if (!s) return;
-                                   raw->dead_.clear();
-                                   raw->conns_.push_back(
-                                       std::make_unique<Conn>(*raw, std::move(*s)));
-                                   raw->conns_.back()->pos = std::prev(raw->conns_.end());
-                                 });
-  if (!l) return unexpected(std::move(l).error());
-  d->listener_ = std::move(*l);
-  log::info("demo", "listening").kv("backend", backend.name).kv("address",
-                                                                backend.address.to_string());
-  return d;
-}
-
-void DemoBackend::remove(Conn* c) {
-  // Called from inside c's callbacks: delete later (next accept or close).
-  for (auto it = conns_.begin(); it != conns_.end(); ++it) {
-    if (it->get() == c) {
-      dead_.push_back(std::move(*it));
-      conns_.erase(it);
-      return;
-    }
+  auto srv = LocalServer::start(loop, backend.address.host, backend.address.port, "demo",
+                                [] { return std::make_unique<DemoHandler>(); });
+  if (srv) {
+    log::info("demo", "listening")
+        .kv("backend", backend.name)
+        .kv("address", backend.address.to_string());
   }
+  return srv;
 }
-
-void DemoBackend::close() {
-  if (listener_) listener_->close();
-  listener_.reset();
-  conns_.clear();
-  dead_.clear();
-}
-
-DemoBackend::~DemoBackend() { close(); }
 
 }  // namespace intransit::gateway

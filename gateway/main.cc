@@ -19,8 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/admin_server.h"
 #include "gateway/base/log.h"
 #include "gateway/demo_backend.h"
+#include "gateway/sas_cli.h"
 #include "gateway/snapshot.h"
 #include "gateway/uv/handle.h"
 #include "gateway/uv/tcp.h"
@@ -35,7 +37,8 @@ constexpr std::string_view kUsage =
     "usage:\n"
     "  intransit run [--policy FILE] [--state-dir DIR] [--log-level debug|info|warn|error]\n"
     "  intransit check FILE [--state-dir DIR]\n"
-    "  intransit version\n";
+    "  intransit version\n"
+    "  intransit sas sign|verify ...   (intransit sas help)\n";
 
 struct Options {
   std::string command;
@@ -121,9 +124,19 @@ class Control {
       }
       workers_.push_back(std::move(w));
     }
+    if (pol.admin.enabled) {
+      auto a = start_admin(&loop_, pol.admin.address, [this] { return !draining_; });
+      if (!a) {
+        std::fprintf(stderr, "intransit: admin listener %s: %s\n",
+                     pol.admin.address.to_string().c_str(), a.error().message().c_str());
+        workers_.clear();
+        return shutdown(1);
+      }
+      admin_ = std::move(*a);
+    }
     for (const auto& b : pol.backends) {
       if (!b.demo) continue;
-      auto d = DemoBackend::start(&loop_, b);
+      auto d = start_demo_backend(&loop_, b);
       if (!d) {
         std::fprintf(stderr, "intransit: demo backend '%s' on %s: %s\n", b.name.c_str(),
                      b.address.to_string().c_str(), d.error().message().c_str());
@@ -193,12 +206,14 @@ class Control {
     for (auto& s : signals_) s.close();
     done_async_.close();
     for (auto& d : demos_) d->close();
+    if (admin_) admin_->close();
   }
 
   int shutdown(int rc) {
     for (auto& w : workers_) w->join();
     workers_.clear();
     demos_.clear();
+    admin_.reset();
     signals_.clear();
     done_async_.close();
     uv_run(&loop_, UV_RUN_DEFAULT);
@@ -209,12 +224,13 @@ class Control {
 
   SnapshotPtr snap_;
   uv_loop_t loop_{};
-  std::vector<std::unique_ptr<DemoBackend>> demos_;
+  std::vector<std::unique_ptr<LocalServer>> demos_;
+  std::unique_ptr<LocalServer> admin_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<uv::Handle<uv_signal_t>> signals_;
   uv::Handle<uv_async_t> done_async_;
   std::atomic<size_t> done_{0};
-  bool draining_ = false;
+  std::atomic<bool> draining_{false};
 };
 
 int cmd_run(const Options& o) {
@@ -239,6 +255,7 @@ int main(int argc, char** argv) {
   using namespace intransit;
   using namespace intransit::gateway;
   ::signal(SIGPIPE, SIG_IGN);
+  if (argc >= 2 && std::string_view(argv[1]) == "sas") return sas_main(argc - 1, argv + 1);
   Options o;
   if (!parse_args(argc, argv, o)) {
     std::fputs(kUsage.data(), stderr);

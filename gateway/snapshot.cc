@@ -42,6 +42,15 @@ Result<SnapshotPtr, policy::ConfigErrors> build_snapshot(const std::string& path
     }
     snap->tls[i] = *ctx;
   }
+  if (pol.access_log.enabled) {
+    auto sink = AccessSink::open(pol.access_log.path);
+    if (!sink) {
+      errors.push_back(policy::ConfigError{pol.access_log.mark, "access_log.path",
+                                           sink.error().detail, {}});
+    } else {
+      snap->access_sink = std::move(*sink);
+    }
+  }
   if (!errors.empty()) return unexpected(std::move(errors));
   return SnapshotPtr(std::move(snap));
 }

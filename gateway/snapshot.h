@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/access_log.h"
 #include "gateway/base/result.h"
 #include "policy/model.h"
 #include "tls/context.h"
@@ -18,6 +19,7 @@ struct Snapshot {
   // tls[i] is the context of policy->listeners[i] (nullptr for plain HTTP listeners).
   std::vector<std::shared_ptr<const tls::ServerContext>> tls;
   std::string state_dir;  // where generated material lives
+  std::shared_ptr<AccessSink> access_sink;  // nullptr: no access log
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

@@ -18,6 +18,7 @@ Worker::~Worker() {
     graveyard_.clear();
     pools_.close_all();
     if (flusher_) flusher_->close();
+    if (access_log_) access_log_->close();
     drain_async_.close();
     reaper_.close();
     drain_deadline_.close();
@@ -33,6 +34,11 @@ Result<void> Worker::bind() {
   if (!f) return unexpected(std::move(f).error());
   flusher_ = std::move(*f);
   pools_.set_loop(&loop_, flusher_.get());
+  if (snapshot_->access_sink) {
+    auto a = AccessLog::make(&loop_, snapshot_->access_sink);
+    if (!a) return unexpected(std::move(a).error());
+    access_log_ = std::move(*a);
+  }
   const auto& pol = *snapshot_->policy;
   for (size_t i = 0; i < pol.listeners.size(); ++i) {
     const auto& l = pol.listeners[i];
@@ -166,6 +172,7 @@ void Worker::maybe_stop() {
   if (!draining_ || !conns_.empty() || !graveyard_.empty()) return;
   pools_.close_all();
   if (flusher_) flusher_->close();
+  if (access_log_) access_log_->close();
   drain_async_.close();
   reaper_.close();
   drain_deadline_.close();

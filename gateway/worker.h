@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/access_log.h"
 #include "gateway/base/result.h"
 #include "gateway/snapshot.h"
 #include "gateway/upstream/pool.h"
@@ -62,6 +63,8 @@ class Worker {
   const SnapshotPtr& snapshot() const { return snapshot_; }
   upstream::Pools& pools() { return pools_; }
   uv::Flusher* flusher() { return flusher_.get(); }
+  // access_log is this worker's access log buffer, or nullptr when logging is off.
+  AccessLog* access_log() { return access_log_.get(); }
   bool draining() const { return draining_; }
 
   // adopt takes ownership of a new connection; retire schedules its deletion after the
@@ -82,6 +85,7 @@ class Worker {
   uv_loop_t loop_{};
   bool loop_open_ = false;
   std::unique_ptr<uv::Flusher> flusher_;  // outlives every stream below
+  std::unique_ptr<AccessLog> access_log_;
   std::vector<std::unique_ptr<uv::TcpListener>> listeners_;
   std::list<std::unique_ptr<Conn>> conns_;
   std::vector<std::unique_ptr<Conn>> graveyard_;

@@ -63,6 +63,11 @@ Registry::Registry()
                      .Name("intransit_build_info")
                      .Help("Build information; the value is always 1.")
                      .Register(*g_prom)),
+      sas_decisions(BuildCounter()
+                        .Name("intransit_sas_decisions_total")
+                        .Help("Shared access signature decisions on SAS routes, by result and "
+                              "reason.")
+                        .Register(*g_prom)),
       registry_(g_prom) {}
 
 std::string Registry::serialize() const {
@@ -127,6 +132,12 @@ void ListenerMetrics::handshake(std::string_view version, std::string_view ciphe
             {"group", std::string(group)},
             {"resumed", resumed ? "true" : "false"}})
       .Increment();
+}
+
+void SasMetrics::decision(bool allow, std::string_view reason) {
+  static LabeledCounter allowed(Registry::global().sas_decisions, {{"result", "allow"}}, "reason");
+  static LabeledCounter denied(Registry::global().sas_decisions, {{"result", "deny"}}, "reason");
+  (allow ? allowed : denied).inc(reason);
 }
 
 std::string_view status_class(unsigned status) {

@@ -53,6 +53,7 @@ class Registry {
   prometheus::Family<prometheus::Counter>& backend_errors;        // {backend,reason}
   prometheus::Family<prometheus::Counter>& bytes;                 // {listener,direction}
   prometheus::Family<prometheus::Gauge>& build_info;              // {version}
+  prometheus::Family<prometheus::Counter>& sas_decisions;         // {result,reason} (policy/sas)
 
  private:
   Registry();
@@ -87,6 +88,15 @@ class ListenerMetrics {
   prometheus::Counter* requests_[kMethods][kClasses];
   LabeledCounter refusals_;
   LabeledCounter handshake_failures_;
+};
+
+// SasMetrics counts SAS decisions on routes with `sas:`:
+// intransit_sas_decisions_total{result="allow"|"deny", reason=<policy::sas::Decision::reason>}.
+// Reasons are static labels from policy/sas/errors.h (a bounded set).
+class SasMetrics {
+ public:
+  // decision counts one decision. Thread-safe.
+  static void decision(bool allow, std::string_view reason);
 };
 
 // status_class returns "1xx".."5xx" for a status code.

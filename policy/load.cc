@@ -13,6 +13,8 @@
 #include "gateway/base/text.h"
 #include "policy/address.h"
 #include "policy/embedded.h"
+#include "policy/sas/keys.h"
+#include "policy/sas/schema.h"
 #include "policy/tls_rules.h"
 #include "policy/validate.h"
 #include "policy/yaml_ctx.h"
@@ -307,6 +309,10 @@ constexpr Field<BackendDraft> kBackendFields[] = {
 };
 
 constexpr Field<RouteDraft> kRouteFields[] = {
+    {"name", false,
+     [](Ctx& c, const Node& n, RouteDraft& d) {
+       if (auto s = name_value(c, n)) d.v.name = std::move(*s);
+     }},
     {"host", false,
      [](Ctx& c, const Node& n, RouteDraft& d) {
        auto s = c.string(n);
@@ -368,6 +374,9 @@ constexpr Field<RouteDraft> kRouteFields[] = {
      [](Ctx& c, const Node& n, RouteDraft& d) {
        if (auto v = c.integer(n, 0, UINT64_MAX)) d.v.max_body_bytes = *v;
      }},
+    // SAS (policy/sas/schema.h): this route needs a valid SAS for one account.
+    {"sas", false,
+     [](Ctx& c, const Node& n, RouteDraft& d) { sas::parse_route_sas(c, n, d.v.sas); }},
 };
 
 constexpr Field<Http2LimitsDraft> kHttp2LimitsFields[] = {
@@ -454,7 +463,54 @@ constexpr Field<LimitsDraft> kLimitsFields[] = {
      }},
 };
 
+struct AdminDraft {
+  AdminPolicy v;
+  detail::KeyMarks km;
+};
+
+constexpr Field<AdminDraft> kAdminFields[] = {
+    {"address", false,
+     [](Ctx& c, const Node& n, AdminDraft& d) {
+       Mark m;
+       address_value(c, n, d.v.address, m);
+     }},
+};
+
+struct AccessLogDraft {
+  AccessLogPolicy v;
+  detail::KeyMarks km;
+};
+
+constexpr Field<AccessLogDraft> kAccessLogFields[] = {
+    {"path", false,
+     [](Ctx& c, const Node& n, AccessLogDraft& d) {
+       auto s = c.string(n);
+       if (!s) return;
+       if (*s != "-" && (s->empty() || (*s)[0] != '/')) {
+         c.error(c.mark(n), "access_log.path must be an absolute path or \"-\" (stdout)");
+         return;
+       }
+       d.v.path = std::move(*s);
+     }},
+};
+
 constexpr Field<PolicyDraft> kPolicyFields[] = {
+    {"admin", false,
+     [](Ctx& c, const Node& n, PolicyDraft& d) {
+       AdminDraft a;
+       c.map(n, kAdminFields, a, &a.km);
+       d.v.admin = a.v;
+       d.v.admin.enabled = true;
+       d.v.admin.mark = a.km.node;
+     }},
+    {"access_log", false,
+     [](Ctx& c, const Node& n, PolicyDraft& d) {
+       AccessLogDraft a;
+       c.map(n, kAccessLogFields, a, &a.km);
+       d.v.access_log = a.v;
+       d.v.access_log.enabled = true;
+       d.v.access_log.mark = a.km.node;
+     }},
     {"version", true,
      [](Ctx& c, const Node& n, PolicyDraft&) {
        auto v = c.integer(n, 0, UINT32_MAX);
@@ -521,6 +577,9 @@ constexpr Field<PolicyDraft> kPolicyFields[] = {
          r.v.mark = r.km.node;
        });
      }},
+    // SAS accounts and stored access policies (policy/sas/schema.h).
+    {"sas", false,
+     [](Ctx& c, const Node& n, PolicyDraft& d) { sas::parse_sas_section(c, n, d.v.sas); }},
 };
 
 // kKeyHomes lets an unknown key that exists elsewhere in the schema say where it belongs.
@@ -574,6 +633,16 @@ constexpr KeyHome kKeyHomes[] = {
     {"limits", "the top level"},
     {"backends", "the top level"},
     {"routes", "the top level"},
+    // SAS (policy/sas/schema.h)
+    {"accounts", "sas"},
+    {"stored_policies", "sas"},
+    {"key1", "sas.accounts[]"},
+    {"key2", "sas.accounts[]"},
+    {"secure_transfer_required", "sas.accounts[]"},
+    {"container", "sas.stored_policies[]"},
+    {"permissions", "sas.stored_policies[]"},
+    {"expiry", "sas.stored_policies[]"},
+    {"style", "routes[].sas"},
 };
 
 Unexpected<ConfigErrors> one_error(std::string file, int line, int col, std::string message) {
@@ -755,6 +824,7 @@ Result<PolicyPtr, ConfigErrors> load_document(const std::string& file, const std
   PolicyDraft draft;
   ctx.map(root, kPolicyFields, draft, &draft.km);
   if (!ctx.stopped()) detail::validate(ctx, draft);
+  if (!ctx.stopped()) sas::validate_sas(ctx, draft);
   if (ctx.error_count() > 0) return unexpected(ctx.take_errors());
   draft.v.limits = draft.limits.v;
   return detail::finish(std::move(draft), file);
@@ -812,6 +882,16 @@ Result<PolicyPtr, ConfigErrors> load_file(const std::string& path) {
   }
   auto loaded = load(path, text);
   if (!loaded) return loaded;
+  // SAS account keys come from their own files (policy/sas/keys.h): relative paths are
+  // relative to the policy file; mode and format problems are reported at the key's position.
+  if (!(*loaded)->sas.accounts.empty()) {
+    const auto kslash = path.rfind('/');
+    auto with_keys = std::make_shared<Policy>(**loaded);
+    auto key_errors = sas::read_account_keys(
+        *with_keys, kslash == std::string::npos ? std::string() : path.substr(0, kslash + 1));
+    if (!key_errors.empty()) return unexpected(std::move(key_errors));
+    loaded = PolicyPtr(std::move(with_keys));
+  }
   // Relative certificate and key paths are relative to the policy file, not to wherever the
   // process was started from.
   const auto slash = path.rfind('/');

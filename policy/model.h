@@ -90,7 +90,78 @@ struct Backend {
   Mark address_mark;
 };
 
+// --- Shared access signatures (policy/sas, SAS-SPEC) -----------------------------------------
+// A route with `sas:` lets a request through only with a valid Azure Storage SAS for one
+// configured account (policy/sas/check.h). Accounts, their keys and the stored access policies
+// live in Policy::sas.
+
+// SasUrlStyle says how a route's URLs name the storage resource (SAS-SPEC §3):
+// Path: /<account>/<container>/<blob> (emulator and IP style); Host: the host names the
+// account (<account>.blob.example.com) and the path is /<container>/<blob>.
+enum class SasUrlStyle : uint8_t { Path, Host };
+
+// RouteSas is a route's `sas:` mapping.
+struct RouteSas {
+  std::string account;       // a SasAccount name
+  size_t account_index = 0;  // into Policy::sas.accounts, resolved by the loader
+  SasUrlStyle style = SasUrlStyle::Path;
+  Mark mark;          // the `sas` mapping
+  Mark account_mark;  // the `account` value
+};
+
+// SasAccountKey is one account key: the file it comes from and, once load_file has read it,
+// the decoded key bytes (never logged).
+struct SasAccountKey {
+  std::string file;  // as written; load_file resolves it against the policy's directory
+  Mark mark;
+  std::string secret;  // decoded key; empty until read (policy/sas/keys.h)
+};
+
+// SasAccount is one storage account whose SAS tokens the gateway verifies.
+struct SasAccount {
+  std::string name;
+  std::vector<SasAccountKey> keys;  // key1, then key2 when configured
+  // secure_transfer_required: plain HTTP is refused with 400 AccountRequiresHttps before any
+  // SAS check (SAS-SPEC §6); when false, `spr` decides (403 AuthorizationProtocolMismatch).
+  bool secure_transfer_required = true;
+  Mark mark;       // the account's mapping
+  Mark name_mark;  // the `name` value
+};
+
+// SasStoredPolicy is a stored access policy (a container's signed identifier, `si`).
+// Removing it from the file (and reloading) revokes every token that names it.
+struct SasStoredPolicy {
+  std::string account;
+  std::string container;
+  std::string id;
+  std::optional<std::string> permissions;  // letters, service SAS rules
+  std::optional<std::string> start;        // ISO-8601 as written
+  std::optional<std::string> expiry;
+  std::optional<int64_t> start_ticks;  // parsed (100 ns since the epoch)
+  std::optional<int64_t> expiry_ticks;
+  Mark mark;          // the entry's mapping
+  Mark account_mark;  // the `account` value
+  Mark id_mark;       // the `id` value
+};
+
+// SasPolicy is the top-level `sas:` section.
+struct SasPolicy {
+  std::vector<SasAccount> accounts;
+  std::vector<SasStoredPolicy> stored_policies;
+
+  // find_account returns the account named `name`, or nullptr.
+  const SasAccount* find_account(std::string_view name) const {
+    for (const auto& a : accounts) {
+      if (a.name == name) return &a;
+    }
+    return nullptr;
+  }
+};
+// --- end of shared access signatures ----------------------------------------------------------
+
 struct Route {
+  // name labels the route in metrics and the access log; defaults to "<host><path_prefix>".
+  std::string name;
   // host: "*" (any), "example.com" (exact), "*.example.com" (any subdomain). Lowercase.
   std::string host = "*";
   // path_prefix matches whole segments: "/api" matches "/api", "/api/x", "/api?q", not "/apix".
@@ -99,6 +170,7 @@ struct Route {
   size_t backend_index = 0;  // resolved by the loader
   std::vector<std::string> listeners;  // listener names; empty = every HTTPS listener
   uint64_t max_body_bytes = 0;         // 0 = no limit; over it: 413
+  std::optional<RouteSas> sas;         // set: every request needs a valid SAS (policy/sas)
   Mark mark;
 };
 
@@ -148,6 +220,21 @@ struct RouteTable {
   std::vector<ListenerRoutes> listeners;  // parallel to Policy::listeners (empty for plain HTTP)
 };
 
+// AdminPolicy is the admin listener (/metrics, /healthz, /readyz). Off unless the policy has
+// an `admin` section; its address defaults to loopback.
+struct AdminPolicy {
+  bool enabled = false;
+  SocketAddress address{"127.0.0.1", 9901};
+  Mark mark;
+};
+
+// AccessLogPolicy is the JSON access log. Off unless the policy has an `access_log` section.
+struct AccessLogPolicy {
+  bool enabled = false;
+  std::string path = "-";  // "-" is stdout
+  Mark mark;
+};
+
 struct Policy {
   std::string source;     // file name the policy came from ("<embedded>" for the default)
   std::string state_dir;  // generated material (self-signed certificates)
@@ -160,8 +247,12 @@ struct Policy {
   std::vector<Backend> backends;
   std::vector<Route> routes;
   Limits limits;
+  AdminPolicy admin;
+  AccessLogPolicy access_log;
   // route_table is built by the loader; see policy/router.h.
   RouteTable route_table;
+  // sas holds the SAS accounts and stored access policies (policy/sas).
+  SasPolicy sas;
 
   // find_backend and find_listener return the entry named `name`, or nullptr.
   const Backend* find_backend(std::string_view name) const;

@@ -125,6 +125,15 @@ void check_listeners(Ctx& c, PolicyDraft& d) {
       }
     }
   }
+  if (d.v.admin.enabled) {
+    for (const ListenerDraft& l : d.listeners) {
+      if (l.km.ok("address") && addresses_clash(l.v.address, d.v.admin.address)) {
+        c.error_at(d.v.admin.mark, "admin.address",
+                   d.v.admin.address.to_string() + " clashes with listener '" + l.v.name + "' (" +
+                       line_of(l.km.value("address")) + ")");
+      }
+    }
+  }
   if (kinds_known && !any_https && !d.listeners.empty()) {
     c.error_at(d.km.key("listeners"), "listeners",
                "no https listener: this policy could never serve a request",
@@ -293,7 +302,10 @@ PolicyPtr finish(PolicyDraft&& d, std::string source) {
     p->listeners.push_back(std::move(l.v));
   }
   for (auto& b : d.backends) p->backends.push_back(std::move(b.v));
-  for (auto& r : d.routes) p->routes.push_back(std::move(r.v));
+  for (auto& r : d.routes) {
+    if (r.v.name.empty()) r.v.name = r.v.host + r.v.path_prefix;
+    p->routes.push_back(std::move(r.v));
+  }
   p->route_table = build_route_table(*p);
   return p;
 }

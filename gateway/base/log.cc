@@ -1,11 +1,11 @@
 #include "gateway/base/log.h"
 
+#include "gateway/base/time_format.h"
+
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 
 namespace intransit::log {
 namespace {
@@ -47,18 +47,8 @@ bool parse_level(std::string_view s, Level& out) {
 
 Line::Line(Level l, std::string_view door, std::string_view event) : on_(enabled(l)) {
   if (!on_) return;
-  const auto now = std::chrono::system_clock::now();
-  const auto secs = std::chrono::system_clock::to_time_t(now);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char ts[64];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
-  buf_.reserve(160);
-  buf_.append(ts).append(" ").append(level_name(l)).append(" ");
+  append_utc_ms(now_unix_ms(), buf_);
+  buf_.append(" ").append(level_name(l)).append(" ");
   buf_.append(door).append(" ").append(event);
 }
 

@@ -2,6 +2,7 @@
 
 #include "policy/https_only.h"
 #include "policy/router.h"
+#include "policy/sas/check.h"
 
 namespace intransit::gateway {
 namespace {
@@ -20,7 +21,7 @@ Admission refuse_text(uint16_t status, std::string_view label, std::string_view 
 }  // namespace
 
 Admission admit(const policy::Policy& policy, const policy::Listener& listener, bool tls,
-                const http::RequestHead& head) {
+                const http::RequestHead& head, std::string_view client_ip, int64_t now_unix) {
   if (!tls) {
     // The plain-HTTP door lets nothing through: refuse or redirect, then close.
     auto pr = policy::plain_http_response(listener, head);
@@ -39,6 +40,20 @@ Admission admit(const policy::Policy& policy, const policy::Listener& listener, 
       *head.content_length > a.route->max_body_bytes) {
     return refuse_text(413, "body_too_large", "request body larger than this route allows\n",
                        true);
+  }
+  if (a.route->sas) {
+    auto d = policy::sas::check_request(policy, *a.route, head, client_ip, now_unix);
+    a.sas = d.allow ? "allow" : "deny";
+    a.sas_reason = d.reason;
+    if (!d.allow) {
+      a.route = nullptr;
+      a.status = d.status;
+      a.label = d.reason;
+      a.body = std::move(d.body);
+      a.fields = std::move(d.fields);
+      a.close = d.close;
+      a.log_fields = std::move(d.log_fields);
+    }
   }
   return a;
 }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "gateway/access_log.h"
 #include "gateway/base/log.h"
+#include "gateway/base/time_format.h"
 #include "gateway/conn/admission.h"
 #include "gateway/http/field_rules.h"
 #include "gateway/http1/serializer.h"
@@ -15,6 +17,8 @@ constexpr size_t kInputHighWater = 64 * 1024;
 // How long a closing connection keeps reading (and discarding) so its last response is not
 // destroyed by a TCP reset.
 constexpr uint64_t kLingerMs = 2000;
+
+bool req_is_head(const http::RequestHead& r) { return r.method == "HEAD"; }
 
 constexpr std::string_view kPlainHttpOnTlsPort =
     "HTTP/1.1 400 Bad Request\r\n"
@@ -226,6 +230,7 @@ void ClientConn::start_exchange(http::RequestHead&& head) {
   ++requests_;
   head.scheme = tls_ ? "https" : "http";
   ex_.emplace();
+  ex_->stats.start_ns = uv_hrtime();
   ex_->req = std::move(head);
   http::RequestHead& req = ex_->req;
   phase_ = Phase::Exchange;
@@ -233,22 +238,28 @@ void ClientConn::start_exchange(http::RequestHead&& head) {
   wait_ = Wait::None;
   if (!req.keep_alive || draining_) close_after_ = true;
 
-  auto a = admit(*snapshot_->policy, listener_, tls_ != nullptr, req);
+  ex_->body_done = !req.has_body();  // before any refusal: a refused body-less request keeps the
+                                    // connection
+  auto a = admit(*snapshot_->policy, listener_, tls_ != nullptr, req, peer_ip_,
+                 now_unix_ms() / 1000);
+  ex_->stats.sas = a.sas;
+  ex_->stats.sas_reason = a.sas_reason;
+  if (!a.sas.empty()) metrics::SasMetrics::decision(a.sas == "allow", a.sas_reason);
   if (!a.allowed()) {
     metrics_.refusal(a.label);
-    log::info(tls_ ? "https" : "http", "refused")
-        .kv("listener", listener_.name)
-        .kv("peer", client_->peer_ip())
+    auto line = log::info(tls_ ? "https" : "http", "refused");
+    line.kv("listener", listener_.name)
+        .kv("peer", peer_ip_)
         .kv("status", static_cast<unsigned>(a.status))
         .kv("reason", a.label)
         .kv("host", req.authority)
         .kv("path", req.path);
-    return respond_simple(a.status, "", a.body, a.close || req.has_body(), "",
-                          std::move(a.fields));
+    for (const auto& [k, v] : a.log_fields) line.kv(k, v);
+    return respond_simple(a.status, a.label, a.body, a.close || req.has_body(), "",
+                          std::move(a.fields), /*logged=*/true);
   }
   ex_->route = a.route;
   ex_->body = http1::BodyReader(http1::request_framing(req));
-  ex_->body_done = !req.has_body();
   connect_backend();
 }
 
@@ -285,6 +296,7 @@ void ClientConn::write_request_head() {
     release_backend();
     return refuse(r.error());
   }
+  ex_->stats.backend_sent_ns = uv_hrtime();
   ex_->backend->flush();
   if (ex_->body_done) ex_->backend->request_sent();
 }
@@ -317,6 +329,7 @@ void ClientConn::pump_request_body() {
     if (!step.data.empty()) {
       const BytesView piece = step.data;
       ex_->body_bytes += piece.size();
+      ex_->stats.bytes_in += piece.size();
       if (ex_->route->max_body_bytes > 0 && ex_->body_bytes > ex_->route->max_body_bytes) {
         metrics_.refusal("body_too_large");
         if (ex_->response_started) return close_now();
@@ -405,6 +418,7 @@ void ClientConn::on_backend_interim(const http::ResponseHead&) {
 }
 
 void ClientConn::on_backend_head(http::ResponseHead& head) {
+  ex_->stats.backend_head_ns = uv_hrtime();
   ex_->response_started = true;
   ex_->status = head.status;
   http::prepare_client_response(head);
@@ -445,6 +459,7 @@ void ClientConn::on_backend_head(http::ResponseHead& head) {
 }
 
 void ClientConn::on_backend_data(BytesView data) {
+  ex_->stats.bytes_out += data.size();
   if (ex_->framing == Framing::Chunked) {
     scratch_.clear();
     http1::ChunkedEncoder::write_chunk(data, scratch_);
@@ -546,7 +561,7 @@ void ClientConn::add_security_fields(http::ResponseHead& head) const {
 
 void ClientConn::respond_simple(uint16_t status, std::string_view reason_label,
                                 std::string_view body, bool close, std::string_view content_type,
-                                http::Fields extra) {
+                                http::Fields extra, bool logged) {
   if (close) close_after_ = true;
   http::ResponseHead head;
   head.status = status;
@@ -562,6 +577,9 @@ void ClientConn::respond_simple(uint16_t status, std::string_view reason_label,
   ex_->response_started = true;
   ex_->status = status;
   ex_->framing = Framing::Length;
+  if (!ex_->stats.start_ns) ex_->stats.start_ns = uv_hrtime();
+  ex_->stats.refusal = reason_label;
+  ex_->stats.bytes_out += req_is_head(ex_->req) ? 0 : body.size();
   const bool head_only = ex_->req.method == "HEAD";
   scratch_.clear();
   if (auto r = http1::write_response(head, http1::BodyFraming::of_length(body.size()),
@@ -574,7 +592,7 @@ void ClientConn::respond_simple(uint16_t status, std::string_view reason_label,
   }
   if (!head_only) scratch_.append(as_bytes(body));
   send_queue(scratch_);
-  if (!reason_label.empty()) {
+  if (!reason_label.empty() && !logged) {
     log::info(tls_ ? "https" : "http", "refused")
         .kv("listener", listener_.name)
         .kv("peer", client_ ? client_->peer_ip() : std::string())
@@ -591,8 +609,39 @@ void ClientConn::refuse(http1::Errc code) {
   respond_simple(r.status, r.label, r.body, true);
 }
 
+void ClientConn::report(const http::RequestHead& req, const ExchangeStats& st, uint16_t status,
+                        const policy::Route* route) {
+  metrics_.request(metrics::method_class(req.method), status);
+  AccessLog* log = worker_.access_log();
+  if (!log) return;
+  const uint64_t now = uv_hrtime();
+  AccessRecord r;
+  r.listener = listener_.name;
+  r.client_ip = peer_ip_;
+  r.protocol = http::name(req.version);
+  r.method = req.method;
+  r.host = req.authority;
+  r.path = req.path;
+  r.backend = route ? std::string_view(route->backend) : std::string_view();
+  r.status = status;
+  r.bytes_in = st.bytes_in;
+  r.bytes_out = st.bytes_out;
+  r.duration_s = st.start_ns ? static_cast<double>(now - st.start_ns) / 1e9 : 0;
+  if (st.backend_sent_ns && st.backend_head_ns)
+    r.backend_s = static_cast<double>(st.backend_head_ns - st.backend_sent_ns) / 1e9;
+  if (tls_) {
+    r.tls_version = tls_->info().version;
+    r.tls_cipher = tls_->info().cipher;
+  }
+  r.refusal = st.refusal;
+  r.route = route ? std::string_view(route->name) : std::string_view();
+  r.sas = st.sas;
+  r.sas_reason = st.sas_reason;
+  log->record(r);
+}
+
 void ClientConn::finish_exchange() {
-  if (ex_) metrics_.request(metrics::method_class(ex_->req.method), ex_->status);
+  if (ex_ && ex_->status) report(ex_->req, ex_->stats, ex_->status, ex_->route);
   release_backend();
   const bool body_left = ex_ && !ex_->body_done;
   ex_.reset();

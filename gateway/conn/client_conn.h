@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "gateway/base/byte_queue.h"
+#include "gateway/conn/admission.h"
 #include "gateway/conn/h2_conn.h"
 #include "gateway/http/request_head.h"
 #include "gateway/http1/body_reader.h"
@@ -69,6 +70,9 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
   Worker& worker() { return worker_; }
   // after_h2_flush updates timers and closes once the HTTP/2 session is done.
   void after_h2_flush(bool dead, bool active);
+  // report counts one answered request and writes its access log line.
+  void report(const http::RequestHead& req, const ExchangeStats& st, uint16_t status,
+              const policy::Route* route);
 
  private:
   enum class Phase : uint8_t { Handshake, Idle, Head, Exchange, H2, Closing };
@@ -91,6 +95,7 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
     Framing framing = Framing::None;
     bool retried = false;
     bool backend_reused = false;  // the backend connection had served an earlier exchange
+    ExchangeStats stats;
   };
 
   ClientConn(Worker& worker, size_t listener_index, std::unique_ptr<uv::TcpStream> stream);
@@ -110,7 +115,7 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
   void start_h2();
   void respond_simple(uint16_t status, std::string_view reason_label, std::string_view body,
                       bool close, std::string_view content_type = "text/plain; charset=utf-8",
-                      http::Fields extra = {});
+                      http::Fields extra = {}, bool logged = false);
   void refuse(http1::Errc code);
   void finish_exchange();
 

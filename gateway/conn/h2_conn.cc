@@ -1,6 +1,7 @@
 #include "gateway/conn/h2_conn.h"
 
 #include "gateway/base/log.h"
+#include "gateway/base/time_format.h"
 #include "gateway/conn/admission.h"
 #include "gateway/conn/client_conn.h"
 #include "gateway/http/field_rules.h"
@@ -44,6 +45,7 @@ struct H2Conn::Stream final : upstream::BackendUser {
   bool paused = false;          // the backend is paused on our queue
   bool closed = false;          // nghttp2 closed the stream
   uint16_t status = 0;
+  ExchangeStats stats;
 
   void release_backend() {
     if (!backend) return;
@@ -57,6 +59,7 @@ struct H2Conn::Stream final : upstream::BackendUser {
   }
   void on_backend_interim(const http::ResponseHead&) override {}
   void on_backend_head(http::ResponseHead& head) override {
+    stats.backend_head_ns = uv_hrtime();
     responded = true;
     status = head.status;
     http::prepare_client_response(head);
@@ -70,6 +73,7 @@ struct H2Conn::Stream final : upstream::BackendUser {
   }
   void on_backend_data(BytesView data) override {
     if (bodyless) return;
+    stats.bytes_out += data.size();
     h2.session_.send_body(id, data);
     h2.conn_.metrics().bytes_out.Increment(static_cast<double>(data.size()));
     if (h2.session_.pending_body(id) > kStreamHighWater && backend) {
@@ -194,16 +198,22 @@ void H2Conn::on_request(int32_t id, http::RequestHead&& head) {
   streams_[id] = std::move(owned);
   s.req = std::move(head);
   s.req.scheme = "https";
-  auto a = admit(conn_.policy(), conn_.listener(), true, s.req);
+  s.stats.start_ns = uv_hrtime();
+  auto a = admit(conn_.policy(), conn_.listener(), true, s.req, conn_.peer_ip(),
+                 now_unix_ms() / 1000);
+  s.stats.sas = a.sas;
+  s.stats.sas_reason = a.sas_reason;
+  if (!a.sas.empty()) metrics::SasMetrics::decision(a.sas == "allow", a.sas_reason);
   if (!a.allowed()) {
     conn_.metrics().refusal(a.label);
-    log::info("https", "refused")
-        .kv("listener", conn_.listener().name)
+    auto line = log::info("https", "refused");
+    line.kv("listener", conn_.listener().name)
         .kv("peer", conn_.peer_ip())
         .kv("status", static_cast<unsigned>(a.status))
         .kv("reason", a.label)
         .kv("host", s.req.authority)
         .kv("path", s.req.path);
+    for (const auto& [k, v] : a.log_fields) line.kv(k, v);
     return respond_error(id, a.status, a.label, a.body, std::move(a.fields));
   }
   s.route = a.route;
@@ -233,6 +243,7 @@ void H2Conn::write_request_head(Stream& s) {
     conn_.metrics().refusal(ref.label);
     return respond_error(s.id, 400, ref.label, ref.body);
   }
+  s.stats.backend_sent_ns = uv_hrtime();
   s.backend->flush();
 }
 
@@ -245,6 +256,7 @@ void H2Conn::on_data(int32_t id, BytesView data) {
     return;
   }
   s->body_bytes += data.size();
+  s->stats.bytes_in += data.size();
   if (s->route->max_body_bytes > 0 && s->body_bytes > s->route->max_body_bytes) {
     session_.consume(id, data.size());
     s->release_backend();
@@ -321,18 +333,20 @@ void H2Conn::respond_error(int32_t id, uint16_t status, std::string_view label,
   conn_.add_security_fields(head);
   s.responded = true;
   s.status = status;
+  s.stats.refusal = label;
+  if (!s.stats.start_ns) s.stats.start_ns = uv_hrtime();
   const bool head_only = s.req.method == "HEAD" || body.empty();
+  if (!head_only) s.stats.bytes_out += body.size();
   if (session_.respond(id, head, head_only) && !head_only) {
     session_.send_body(id, as_bytes(body));
     session_.end_body(id);
   }
-  (void)label;
   s.response_done = true;
   finish(s);
 }
 
 void H2Conn::finish(Stream& s) {
-  if (s.status != 0) conn_.metrics().request(metrics::method_class(s.req.method), s.status);
+  if (s.status != 0) conn_.report(s.req, s.stats, s.status, s.route);
   s.status = 0;  // count once
 }
 
