@@ -244,6 +244,7 @@ int cmd_run(const Options& o) {
     if (log::parse_level((*snap)->policy->log_level, l)) log::set_level(l);
   }
   metrics::Registry::global().build_info.Add({{"version", std::string(kVersion)}}).Set(1);
+  publish_metrics(**snap);
   Control c(std::move(*snap));
   return c.run();
 }

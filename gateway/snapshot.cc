@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "gateway/base/time_format.h"
+#include "metrics/registry.h"
 #include "policy/load.h"
 
 namespace intransit::gateway {
@@ -53,6 +55,25 @@ Result<SnapshotPtr, policy::ConfigErrors> build_snapshot(const std::string& path
   }
   if (!errors.empty()) return unexpected(std::move(errors));
   return SnapshotPtr(std::move(snap));
+}
+
+void publish_metrics(const Snapshot& snap) {
+  auto& r = metrics::Registry::global();
+  const auto& pol = *snap.policy;
+  r.policy_info.Add({{"source", pol.source}, {"sha256", pol.sha256}}).Set(1);
+  r.policy_loaded.Add({}).Set(static_cast<double>(now_unix_ms()) / 1000.0);
+  r.policy_reloads.Add({{"result", "success"}}).Increment();
+  for (size_t i = 0; i < pol.listeners.size(); ++i) {
+    if (!snap.tls[i]) continue;
+    for (const auto& c : snap.tls[i]->certificates()) {
+      const std::string name = c.names.empty() ? c.subject : c.names.front();
+      r.certificate_not_after
+          .Add({{"listener", pol.listeners[i].name},
+                {"certificate", name},
+                {"key_type", std::string(tls::name(c.key_type))}})
+          .Set(static_cast<double>(c.not_after_unix));
+    }
+  }
 }
 
 }  // namespace intransit::gateway

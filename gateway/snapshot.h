@@ -35,4 +35,8 @@ std::string default_state_dir();
 Result<SnapshotPtr, policy::ConfigErrors> build_snapshot(const std::string& path,
                                                          const std::string& state_dir_override);
 
+// publish_metrics exports what a snapshot says about itself: the policy's source and digest,
+// when it was loaded, and the expiry of every certificate it serves.
+void publish_metrics(const Snapshot& snap);
+
 }  // namespace intransit::gateway

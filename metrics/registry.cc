@@ -57,7 +57,8 @@ Registry::Registry()
                          .Register(*g_prom)),
       bytes(BuildCounter()
                 .Name("intransit_bytes_total")
-                .Help("Application bytes relayed, by listener and direction (in = from client).")
+                .Help("Bytes on the client side of a listener, TLS records included, by direction "
+                      "(in = from clients).")
                 .Register(*g_prom)),
       build_info(BuildGauge()
                      .Name("intransit_build_info")
@@ -67,6 +68,38 @@ Registry::Registry()
                         .Name("intransit_sas_decisions_total")
                         .Help("Shared access signature decisions on SAS routes, by result and "
                               "reason.")
+                        .Register(*g_prom)),
+      request_seconds(prometheus::BuildHistogram()
+                          .Name("intransit_http_request_duration_seconds")
+                          .Help("Time from request head received to response done, by listener.")
+                          .Register(*g_prom)),
+      backend_response_seconds(prometheus::BuildHistogram()
+                                   .Name("intransit_backend_response_seconds")
+                                   .Help("Time from request sent to response head, by backend.")
+                                   .Register(*g_prom)),
+      backend_up(BuildGauge()
+                     .Name("intransit_backend_up")
+                     .Help("1 when the last connection attempt to the backend succeeded.")
+                     .Register(*g_prom)),
+      backend_connections(BuildGauge()
+                              .Name("intransit_backend_connections")
+                              .Help("Backend connections by state (idle in the pool, active).")
+                              .Register(*g_prom)),
+      certificate_not_after(BuildGauge()
+                                .Name("intransit_tls_certificate_not_after_seconds")
+                                .Help("Expiry (unix time) of each certificate a listener serves.")
+                                .Register(*g_prom)),
+      policy_reloads(BuildCounter()
+                         .Name("intransit_policy_reloads_total")
+                         .Help("Policy loads by result (the first load counts as one).")
+                         .Register(*g_prom)),
+      policy_info(BuildGauge()
+                      .Name("intransit_policy_info")
+                      .Help("The live policy: source file and SHA-256 of its text; value 1.")
+                      .Register(*g_prom)),
+      policy_loaded(BuildGauge()
+                        .Name("intransit_policy_loaded_timestamp_seconds")
+                        .Help("When the live policy was loaded (unix time).")
                         .Register(*g_prom)),
       registry_(g_prom) {}
 
@@ -88,6 +121,12 @@ size_t method_index(std::string_view m) {
 }
 }  // namespace
 
+const prometheus::Histogram::BucketBoundaries& latency_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  return b;
+}
+
 ListenerMetrics::ListenerMetrics(Registry& r, const std::string& name)
     : accepted(r.connections_accepted.Add({{"listener", name}})),
       active(r.connections_active.Add({{"listener", name}})),
@@ -95,16 +134,9 @@ ListenerMetrics::ListenerMetrics(Registry& r, const std::string& name)
       bytes_out(r.bytes.Add({{"listener", name}, {"direction", "out"}})),
       registry_(r),
       name_(name),
+      seconds_(r.request_seconds.Add({{"listener", name}}, latency_buckets())),
       refusals_(r.http_refusals, {{"listener", name}}, "reason"),
-      handshake_failures_(r.tls_handshake_failures, {{"listener", name}}, "reason") {
-  for (size_t m = 0; m < kMethods; ++m) {
-    for (size_t c = 0; c < kClasses; ++c) {
-      requests_[m][c] = &r.http_requests.Add({{"listener", name},
-                                              {"method", std::string(kMethodNames[m])},
-                                              {"status_class", std::string(kClassNames[c])}});
-    }
-  }
-}
+      handshake_failures_(r.tls_handshake_failures, {{"listener", name}}, "reason") {}
 
 ListenerMetrics& ListenerMetrics::of(std::string_view name) {
   static std::mutex mu;
@@ -117,10 +149,45 @@ ListenerMetrics& ListenerMetrics::of(std::string_view name) {
   return *m;
 }
 
-void ListenerMetrics::request(std::string_view method, unsigned status) {
+void ListenerMetrics::request(std::string_view route, std::string_view method, unsigned status,
+                              double seconds) {
   size_t c = status / 100;
   c = (c >= 1 && c <= 5) ? c - 1 : 4;
-  requests_[method_index(method)][c]->Increment();
+  const size_t m = method_index(method);
+  prometheus::Counter* counter;
+  {
+    std::lock_guard lock(mu_);
+    auto it = requests_.find(route);
+    if (it == requests_.end()) it = requests_.emplace(std::string(route), Grid{}).first;
+    prometheus::Counter*& slot = it->second[m][c];
+    if (!slot) {
+      slot = &registry_.http_requests.Add({{"listener", name_},
+                                           {"route", std::string(route)},
+                                           {"method", std::string(kMethodNames[m])},
+                                           {"status_class", std::string(kClassNames[c])}});
+    }
+    counter = slot;
+  }
+  counter->Increment();
+  if (seconds >= 0) seconds_.Observe(seconds);
+}
+
+BackendMetrics::BackendMetrics(Registry& r, const std::string& name)
+    : up(r.backend_up.Add({{"backend", name}})),
+      idle(r.backend_connections.Add({{"backend", name}, {"state", "idle"}})),
+      active(r.backend_connections.Add({{"backend", name}, {"state", "active"}})),
+      response_seconds_(r.backend_response_seconds.Add({{"backend", name}}, latency_buckets())),
+      errors_(r.backend_errors, {{"backend", name}}, "reason") {}
+
+BackendMetrics& BackendMetrics::of(std::string_view name) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<BackendMetrics>, std::less<>> all;
+  std::lock_guard lock(mu);
+  if (auto it = all.find(name); it != all.end()) return *it->second;
+  std::string n(name);
+  auto* m = new BackendMetrics(Registry::global(), n);
+  all.emplace(n, std::unique_ptr<BackendMetrics>(m));
+  return *m;
 }
 
 void ListenerMetrics::handshake(std::string_view version, std::string_view cipher,

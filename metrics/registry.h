@@ -7,8 +7,10 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,6 +56,14 @@ class Registry {
   prometheus::Family<prometheus::Counter>& bytes;                 // {listener,direction}
   prometheus::Family<prometheus::Gauge>& build_info;              // {version}
   prometheus::Family<prometheus::Counter>& sas_decisions;         // {result,reason} (policy/sas)
+  prometheus::Family<prometheus::Histogram>& request_seconds;     // {listener}
+  prometheus::Family<prometheus::Histogram>& backend_response_seconds;  // {backend}
+  prometheus::Family<prometheus::Gauge>& backend_up;              // {backend}
+  prometheus::Family<prometheus::Gauge>& backend_connections;     // {backend,state}
+  prometheus::Family<prometheus::Gauge>& certificate_not_after;   // {listener,certificate,key_type}
+  prometheus::Family<prometheus::Counter>& policy_reloads;        // {result}
+  prometheus::Family<prometheus::Gauge>& policy_info;             // {source,sha256}
+  prometheus::Family<prometheus::Gauge>& policy_loaded;           // unix time of the live policy
 
  private:
   Registry();
@@ -75,7 +85,10 @@ class ListenerMetrics {
   prometheus::Counter& bytes_in;
   prometheus::Counter& bytes_out;
 
-  void request(std::string_view method, unsigned status);
+  // request counts one answered request on `route` ("" when none matched) and observes its
+  // duration (head received to response done).
+  void request(std::string_view route, std::string_view method, unsigned status,
+               double seconds);
   void refusal(std::string_view reason) { refusals_.inc(reason); }
   void handshake_failure(std::string_view reason) { handshake_failures_.inc(reason); }
   void handshake(std::string_view version, std::string_view cipher, std::string_view group,
@@ -85,7 +98,10 @@ class ListenerMetrics {
   explicit ListenerMetrics(Registry& r, const std::string& name);
   Registry& registry_;
   std::string name_;
-  prometheus::Counter* requests_[kMethods][kClasses];
+  using Grid = std::array<std::array<prometheus::Counter*, kClasses>, kMethods>;
+  std::mutex mu_;
+  std::map<std::string, Grid, std::less<>> requests_;  // by route, series made on first use
+  prometheus::Histogram& seconds_;
   LabeledCounter refusals_;
   LabeledCounter handshake_failures_;
 };
@@ -93,6 +109,28 @@ class ListenerMetrics {
 // SasMetrics counts SAS decisions on routes with `sas:`:
 // intransit_sas_decisions_total{result="allow"|"deny", reason=<policy::sas::Decision::reason>}.
 // Reasons are static labels from policy/sas/errors.h (a bounded set).
+// BackendMetrics holds one backend's series: reachability, pool connections, errors and
+// response latency. One instance per backend name per process.
+class BackendMetrics {
+ public:
+  static BackendMetrics& of(std::string_view name);
+
+  prometheus::Gauge& up;      // 1 after a successful connect, 0 after a failed one
+  prometheus::Gauge& idle;    // pooled idle connections (all workers)
+  prometheus::Gauge& active;  // connections serving an exchange or connecting
+  // response observes the time from request sent to response head.
+  void response(double seconds) { response_seconds_.Observe(seconds); }
+  void error(std::string_view reason) { errors_.inc(reason); }
+
+ private:
+  BackendMetrics(Registry& r, const std::string& name);
+  prometheus::Histogram& response_seconds_;
+  LabeledCounter errors_;
+};
+
+// latency_buckets are the histogram buckets (seconds) of request and backend latency.
+const prometheus::Histogram::BucketBoundaries& latency_buckets();
+
 class SasMetrics {
  public:
   // decision counts one decision. Thread-safe.

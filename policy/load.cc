@@ -1,5 +1,7 @@
 #include "policy/load.h"
 
+#include <openssl/sha.h>
+
 #include <yaml-cpp/depthguard.h>
 
 #include <yaml-cpp/eventhandler.h>
@@ -10,6 +12,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "gateway/base/bytes.h"
 #include "gateway/base/text.h"
 #include "policy/address.h"
 #include "policy/embedded.h"
@@ -842,7 +845,14 @@ Result<PolicyPtr, ConfigErrors> load(std::string_view source_name, std::string_v
   // R15); the schema code below uses only non-throwing node accessors, so anything caught
   // here past parsing is a bug, reported as an error rather than taking the process down.
   try {
-    return load_document(file, std::string(yaml_text));
+    auto loaded = load_document(file, std::string(yaml_text));
+    if (!loaded) return loaded;
+    // The digest identifies the live policy in metrics (intransit_policy_info).
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const uint8_t*>(yaml_text.data()), yaml_text.size(), digest);
+    auto with_digest = std::make_shared<Policy>(**loaded);
+    with_digest->sha256 = intransit::to_hex(digest);
+    return PolicyPtr(std::move(with_digest));
   } catch (const YAML::Exception& e) {
     const auto [line, col] = yaml_position(e.mark);
     return one_error(file, line, col, "YAML error: " + e.msg);

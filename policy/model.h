@@ -237,6 +237,7 @@ struct AccessLogPolicy {
 
 struct Policy {
   std::string source;     // file name the policy came from ("<embedded>" for the default)
+  std::string sha256;     // hex SHA-256 of the policy text
   std::string state_dir;  // generated material (self-signed certificates)
   std::string log_level = "info";
   // log_threshold is log_level parsed.

@@ -516,11 +516,11 @@ void ClientConn::on_backend_failure(upstream::BackendFailure f) {
 
 void ClientConn::send(BytesView plain) {
   if (!client_) return;
-  metrics_.bytes_out.Increment(static_cast<double>(plain.size()));
   if (tls_) {
     tls_->write(plain);
     flush_tls();
   } else {
+    metrics_.bytes_out.Increment(static_cast<double>(plain.size()));
     client_->out().append(plain);
     client_->flush_soon();
   }
@@ -538,6 +538,7 @@ void ClientConn::flush_tls() {
   if (!client_) return;
   ByteQueue& ct = tls_->output();
   if (ct.empty()) return;
+  metrics_.bytes_out.Increment(static_cast<double>(ct.size()));
   if (client_->out().empty()) {
     std::swap(client_->out(), ct);  // nothing queued or in flight: hand the chunks over
   } else {
@@ -611,10 +612,15 @@ void ClientConn::refuse(http1::Errc code) {
 
 void ClientConn::report(const http::RequestHead& req, const ExchangeStats& st, uint16_t status,
                         const policy::Route* route) {
-  metrics_.request(metrics::method_class(req.method), status);
+  const uint64_t now = uv_hrtime();
+  metrics_.request(route ? std::string_view(route->name) : std::string_view(), req.method, status,
+                   st.start_ns ? static_cast<double>(now - st.start_ns) / 1e9 : -1);
+  if (route && st.backend_sent_ns && st.backend_head_ns) {
+    metrics::BackendMetrics::of(route->backend)
+        .response(static_cast<double>(st.backend_head_ns - st.backend_sent_ns) / 1e9);
+  }
   AccessLog* log = worker_.access_log();
   if (!log) return;
-  const uint64_t now = uv_hrtime();
   AccessRecord r;
   r.listener = listener_.name;
   r.client_ip = peer_ip_;

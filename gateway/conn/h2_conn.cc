@@ -75,7 +75,6 @@ struct H2Conn::Stream final : upstream::BackendUser {
     if (bodyless) return;
     stats.bytes_out += data.size();
     h2.session_.send_body(id, data);
-    h2.conn_.metrics().bytes_out.Increment(static_cast<double>(data.size()));
     if (h2.session_.pending_body(id) > kStreamHighWater && backend) {
       backend->pause_response();
       paused = true;
@@ -250,7 +249,6 @@ void H2Conn::write_request_head(Stream& s) {
 void H2Conn::on_data(int32_t id, BytesView data) {
   auto it = streams_.find(id);
   Stream* s = it == streams_.end() ? nullptr : it->second.get();
-  conn_.metrics().bytes_in.Increment(static_cast<double>(data.size()));
   if (!s || !s->backend || s->body_done) {
     session_.consume(id, data.size());  // nobody takes these bytes: free the window now
     return;

@@ -26,8 +26,27 @@ FailureInfo describe(BackendFailure f) {
 
 // ---- BackendConn ---------------------------------------------------------------------------
 
+void BackendConn::set_state(State next) {
+  auto gauge = [&](State st) -> prometheus::Gauge* {
+    switch (st) {
+      case State::Idle: return &metrics_->idle;
+      case State::Connecting:
+      case State::Busy: return &metrics_->active;
+      case State::Closed: return nullptr;
+    }
+    return nullptr;
+  };
+  prometheus::Gauge* from = gauge(state_);
+  prometheus::Gauge* to = gauge(next);
+  if (from != to) {
+    if (from) from->Decrement();
+    if (to) to->Increment();
+  }
+  state_ = next;
+}
+
 BackendConn::BackendConn(Pool& pool, const policy::Backend& backend)
-    : pool_(pool), backend_(&backend) {}
+    : pool_(pool), backend_(&backend), metrics_(&metrics::BackendMetrics::of(backend.name)) {}
 
 BackendConn::~BackendConn() = default;
 
@@ -43,7 +62,7 @@ void BackendConn::begin(BackendUser* user, std::string_view method) {
   ++exchanges_;
   parser_.reset(method_);
   timer_.stop();
-  if (state_ == State::Idle) state_ = State::Busy;
+  if (state_ == State::Idle) set_state(State::Busy);
   if (state_ == State::Busy) stream_->start_reading();
 }
 
@@ -85,7 +104,8 @@ void BackendConn::on_connected(int status) {
     return fail(BackendFailure::ConnectFailed);
   }
   timer_.stop();
-  state_ = user_ ? State::Busy : State::Idle;
+  metrics_->up.Set(1);
+  set_state(user_ ? State::Busy : State::Idle);
   stream_->start_reading();
   stream_->flush();
   if (user_) {
@@ -196,9 +216,9 @@ void BackendConn::finish_response() {
 void BackendConn::fail(BackendFailure f) {
   timer_.stop();
   const auto info = describe(f);
-  metrics::Registry::global()
-      .backend_errors.Add({{"backend", backend_->name}, {"reason", std::string(info.label)}})
-      .Increment();
+  metrics_->error(info.label);
+  if (f == BackendFailure::ConnectFailed || f == BackendFailure::ConnectTimeout)
+    metrics_->up.Set(0);
   BackendUser* u = user_;
   user_ = nullptr;
   pool_.destroy(this);
@@ -253,7 +273,7 @@ BackendConn* Pool::acquire(BackendUser* user, std::string_view method) {
   }
   c->stream_ = std::move(*s);
   c->stream_->set_flusher(flusher_);
-  c->state_ = BackendConn::State::Connecting;
+  c->set_state(BackendConn::State::Connecting);
   BackendConn* raw = c.get();
   all_.push_back(std::move(c));
   raw->pos_ = std::prev(all_.end());
@@ -269,7 +289,7 @@ void Pool::release(BackendConn* c, bool reusable) {
       c->state_ == BackendConn::State::Connecting) {
     return destroy(c);
   }
-  c->state_ = BackendConn::State::Idle;
+  c->set_state(BackendConn::State::Idle);
   c->paused_ = false;
   c->stream_->start_reading();  // notice a close from the backend while idle
   c->timer_.arm<BackendConn, &BackendConn::on_timer>(c, backend_.idle_timeout_ms);
@@ -278,7 +298,7 @@ void Pool::release(BackendConn* c, bool reusable) {
 
 void Pool::destroy(BackendConn* c) {
   if (c->state_ == BackendConn::State::Closed) return;
-  c->state_ = BackendConn::State::Closed;
+  c->set_state(BackendConn::State::Closed);
   c->timer_.close();
   if (c->stream_) c->stream_->set_events(nullptr);
   c->stream_.reset();

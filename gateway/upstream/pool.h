@@ -21,6 +21,7 @@
 #include "gateway/http1/parser.h"
 #include "gateway/uv/handle.h"
 #include "gateway/uv/tcp.h"
+#include "metrics/registry.h"
 #include "policy/model.h"
 
 namespace intransit::gateway::upstream {
@@ -98,6 +99,8 @@ class BackendConn final : public uv::StreamEvents {
  private:
   friend class Pool;
   enum class State : uint8_t { Connecting, Idle, Busy, Closed };
+  // set_state moves to `next`, keeping the idle/active connection gauges right.
+  void set_state(State next);
 
   BackendConn(Pool& pool, const policy::Backend& backend);
   void begin(BackendUser* user, std::string_view method);
@@ -111,7 +114,8 @@ class BackendConn final : public uv::StreamEvents {
   const policy::Backend* backend_;
   std::unique_ptr<uv::TcpStream> stream_;
   uv::Timer timer_;
-  State state_ = State::Connecting;
+  metrics::BackendMetrics* metrics_;
+  State state_ = State::Closed;
   BackendUser* user_ = nullptr;
   bool head_request_ = false;
   bool request_done_ = false;
