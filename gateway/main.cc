@@ -171,7 +171,9 @@ class Control {
     for (const auto& l : pol.listeners) {
       log::info("gateway", "listening")
           .kv("listener", l.name)
-          .kv("protocol", l.kind == policy::ListenerKind::Https ? "https" : "http")
+          .kv("protocol", l.kind == policy::ListenerKind::Https ? "https"
+                          : l.kind == policy::ListenerKind::Smb ? "smb"
+                                                                 : "http")
           .kv("address", l.address.to_string());
     }
     log::info("gateway", "started")

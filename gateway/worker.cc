@@ -6,6 +6,34 @@
 
 namespace intransit::gateway {
 
+namespace {
+
+// smb_config maps a `protocol: smb` listener of the policy onto the relay's configuration.
+smb::RelayConfig smb_config(const policy::Listener& l) {
+  const policy::SmbPolicy& p = *l.smb;
+  smb::RelayConfig c;
+  c.listener = l.name;
+  c.listen_host = l.address.host;
+  c.listen_port = l.address.port;
+  c.reuse_port = true;  // one relay per worker loop
+  c.backend_host = p.backend.host;
+  c.backend_port = p.backend.port;
+  c.inspector.mode = p.mode == policy::SmbMode::Strict ? smb::Mode::Strict : smb::Mode::Standard;
+  c.inspector.allowed_ciphers = smb::CipherSet();
+  for (const auto& name : p.ciphers) {
+    if (auto cipher = smb::parse_cipher(name)) c.inspector.allowed_ciphers.add(*cipher);
+  }
+  c.inspector.max_frame_bytes = p.max_frame_bytes;
+  c.connect_timeout_ms = p.connect_timeout_ms;
+  c.setup_timeout_ms = p.setup_timeout_ms;
+  c.idle_timeout_ms = p.idle_timeout_ms;
+  c.max_connections = p.max_connections;
+  c.max_buffered_bytes = p.max_buffered_bytes;
+  return c;
+}
+
+}  // namespace
+
 Worker::Worker(int index, SnapshotPtr snapshot)
     : index_(index), snapshot_(std::move(snapshot)), pools_(*snapshot_->policy) {}
 
@@ -14,6 +42,8 @@ Worker::~Worker() {
   if (loop_open_) {
     // Close whatever is left (bind failure paths) and let the close callbacks run.
     listeners_.clear();
+    smb_relays_.clear();
+    drain_poll_.close();
     conns_.clear();
     graveyard_.clear();
     pools_.close_all();
@@ -42,6 +72,16 @@ Result<void> Worker::bind() {
   const auto& pol = *snapshot_->policy;
   for (size_t i = 0; i < pol.listeners.size(); ++i) {
     const auto& l = pol.listeners[i];
+    if (l.kind == policy::ListenerKind::Smb) {
+      auto relay = smb::Relay::start(&loop_, smb_config(l), flusher_.get());
+      if (!relay) {
+        auto e = std::move(relay).error();
+        e.detail = "listener '" + l.name + "' " + l.address.to_string() + ": " + e.detail;
+        return unexpected(std::move(e));
+      }
+      smb_relays_.push_back(std::move(*relay));
+      continue;
+    }
     auto lis = uv::TcpListener::bind(&loop_, l.address.host, l.address.port, 1024,
                                      [this, i](uv_stream_t* server) { on_connection(i, server); },
                                      uv::TcpListener::Share::ReusePort);
@@ -69,6 +109,9 @@ Result<void> Worker::bind() {
   auto t = uv::Timer::make(&loop_);
   if (!t) return unexpected(std::move(t).error());
   drain_deadline_ = std::move(*t);
+  auto p = uv::Timer::make(&loop_);
+  if (!p) return unexpected(std::move(p).error());
+  drain_poll_ = std::move(*p);
   return {};
 }
 
@@ -145,6 +188,7 @@ void Worker::on_drain_request() {
   draining_ = true;
   for (auto& l : listeners_) l->close();
   listeners_.clear();
+  for (auto& r : smb_relays_) r->stop_accepting();
   const uint64_t ms = drain_ms_.load();
   log::info("worker", "draining")
       .kv("worker", index_)
@@ -165,11 +209,23 @@ void Worker::on_drain_deadline() {
   std::vector<Conn*> all;
   for (auto& c : conns_) all.push_back(c.get());
   for (Conn* c : all) c->abort();
+  for (auto& r : smb_relays_) r->close_all();
   maybe_stop();
 }
 
+void Worker::on_drain_poll() { maybe_stop(); }
+
 void Worker::maybe_stop() {
   if (!draining_ || !conns_.empty() || !graveyard_.empty()) return;
+  size_t relayed = 0;
+  for (const auto& r : smb_relays_) relayed += r->connections();
+  if (relayed > 0) {
+    // SMB sessions end on their own (or at the drain deadline): look again shortly.
+    drain_poll_.arm<Worker, &Worker::on_drain_poll>(this, 200);
+    return;
+  }
+  smb_relays_.clear();
+  drain_poll_.close();
   pools_.close_all();
   if (flusher_) flusher_->close();
   if (access_log_) access_log_->close();

@@ -19,6 +19,7 @@
 #include "gateway/uv/flusher.h"
 #include "gateway/uv/handle.h"
 #include "gateway/uv/tcp.h"
+#include "smb/relay.h"
 
 namespace intransit::gateway {
 
@@ -79,6 +80,7 @@ class Worker {
   void on_drain_deadline();
   void reap();
   void maybe_stop();
+  void on_drain_poll();
 
   int index_;
   SnapshotPtr snapshot_;
@@ -87,6 +89,8 @@ class Worker {
   std::unique_ptr<uv::Flusher> flusher_;  // outlives every stream below
   std::unique_ptr<AccessLog> access_log_;
   std::vector<std::unique_ptr<uv::TcpListener>> listeners_;
+  std::vector<std::unique_ptr<smb::Relay>> smb_relays_;  // protocol: smb listeners
+  uv::Timer drain_poll_;  // while draining: checks whether the relays have emptied
   std::list<std::unique_ptr<Conn>> conns_;
   std::vector<std::unique_ptr<Conn>> graveyard_;
   upstream::Pools pools_;

@@ -35,6 +35,7 @@ using detail::KeyHome;
 using detail::Http2LimitsDraft;
 using detail::LimitsDraft;
 using detail::ListenerDraft;
+using detail::SmbDraft;
 using detail::PolicyDraft;
 using detail::quote;
 using detail::RouteDraft;
@@ -165,6 +166,73 @@ constexpr Choice<log::Level> kLogLevels[] = {
 constexpr Choice<ListenerKind> kProtocols[] = {
     {"https", ListenerKind::Https},
     {"http", ListenerKind::Http},
+    {"smb", ListenerKind::Smb},
+};
+
+constexpr Choice<SmbMode> kSmbModes[] = {
+    {"standard", SmbMode::Standard},
+    {"strict", SmbMode::Strict},
+};
+
+constexpr std::string_view kSmbCiphers[] = {"AES-128-CCM", "AES-128-GCM", "AES-256-CCM",
+                                            "AES-256-GCM"};
+
+constexpr Field<SmbDraft> kSmbFields[] = {
+    {"backend", true,
+     [](Ctx& c, const Node& n, SmbDraft& d) {
+       address_value(c, n, d.v.backend, d.v.backend_mark);
+     }},
+    {"mode", false,
+     [](Ctx& c, const Node& n, SmbDraft& d) {
+       if (auto v = c.choice(n, kSmbModes)) d.v.mode = *v;
+     }},
+    {"ciphers", false,
+     [](Ctx& c, const Node& n, SmbDraft& d) {
+       d.v.ciphers.clear();
+       c.seq(n, [&](const Node& item, size_t) {
+         auto s = c.string(item);
+         if (!s) return;
+         for (std::string_view known : kSmbCiphers) {
+           if (iequals(*s, known)) {
+             for (const auto& prev : d.v.ciphers) {
+               if (prev == known) {
+                 c.error(c.mark(item), quote(*s) + " is listed twice");
+                 return;
+               }
+             }
+             d.v.ciphers.emplace_back(known);
+             return;
+           }
+         }
+         c.error(c.mark(item), "unknown SMB cipher " + quote(*s),
+                 "one of AES-128-GCM, AES-256-GCM, AES-128-CCM, AES-256-CCM");
+       });
+       if (d.v.ciphers.empty()) c.error(c.mark(n), "at least one cipher is needed");
+     }},
+    {"max_frame_bytes", false,
+     [](Ctx& c, const Node& n, SmbDraft& d) {
+       u32_value(c, n, d.v.max_frame_bytes, 4096, 16'777'215);
+     }},
+    {"connect_timeout_ms", false,
+     [](Ctx& c, const Node& n, SmbDraft& d) {
+       u32_value(c, n, d.v.connect_timeout_ms, 1, kMaxEarlyTimeoutMs);
+     }},
+    {"setup_timeout_ms", false,
+     [](Ctx& c, const Node& n, SmbDraft& d) {
+       u32_value(c, n, d.v.setup_timeout_ms, 1, kMaxEarlyTimeoutMs);
+     }},
+    {"idle_timeout_ms", false,
+     [](Ctx& c, const Node& n, SmbDraft& d) {
+       u32_value(c, n, d.v.idle_timeout_ms, 1, kMaxTimeoutMs);
+     }},
+    {"max_connections", false,
+     [](Ctx& c, const Node& n, SmbDraft& d) {
+       u32_value(c, n, d.v.max_connections, 1, kMaxConnections);
+     }},
+    {"max_buffered_bytes", false,
+     [](Ctx& c, const Node& n, SmbDraft& d) {
+       u32_value(c, n, d.v.max_buffered_bytes, 64 * 1024, 256 * 1024 * 1024);
+     }},
 };
 
 constexpr Choice<PlainHttpAction> kPlainHttpActions[] = {
@@ -273,6 +341,11 @@ constexpr Field<ListenerDraft> kListenerFields[] = {
     {"http2", false,
      [](Ctx& c, const Node& n, ListenerDraft& d) {
        if (auto v = c.boolean(n)) d.v.http2 = *v;
+     }},
+    {"smb", false,
+     [](Ctx& c, const Node& n, ListenerDraft& d) {
+       c.map(n, kSmbFields, d.smb, &d.smb.km);
+       d.smb.v.mark = d.smb.km.node;
      }},
 };
 
@@ -564,7 +637,7 @@ constexpr Field<PolicyDraft> kPolicyFields[] = {
          l.v.mark = l.km.node;
        });
      }},
-    {"backends", true,
+    {"backends", false,
      [](Ctx& c, const Node& n, PolicyDraft& d) {
        c.seq(n, [&](const Node& item, size_t) {
          BackendDraft& b = d.backends.emplace_back();
@@ -572,7 +645,7 @@ constexpr Field<PolicyDraft> kPolicyFields[] = {
          b.v.mark = b.km.node;
        });
      }},
-    {"routes", true,
+    {"routes", false,
      [](Ctx& c, const Node& n, PolicyDraft& d) {
        c.seq(n, [&](const Node& item, size_t) {
          RouteDraft& r = d.routes.emplace_back();

@@ -58,7 +58,28 @@ struct TlsPolicy {
   Mark mark;
 };
 
-enum class ListenerKind : uint8_t { Https, Http };
+enum class ListenerKind : uint8_t { Https, Http, Smb };
+
+// SmbMode: standard requires every message after session setup to be encrypted (SMB2
+// TRANSFORM); strict also requires the server to have marked the session ENCRYPT_DATA.
+enum class SmbMode : uint8_t { Standard, Strict };
+
+// SmbPolicy is the `smb` section of a `protocol: smb` listener: the SMB server it relays to
+// and what the inspector allows (smb/README.md).
+struct SmbPolicy {
+  SocketAddress backend;  // the SMB server, numeric address
+  Mark backend_mark;
+  SmbMode mode = SmbMode::Standard;
+  // Allowed SMB 3.1.1 ciphers; 3.0/3.0.2 (AES-128-CCM only) need AES-128-CCM here.
+  std::vector<std::string> ciphers = {"AES-128-GCM", "AES-256-GCM", "AES-128-CCM", "AES-256-CCM"};
+  uint32_t max_frame_bytes = 16'777'215;     // NBSS maximum
+  uint32_t connect_timeout_ms = 5'000;       // to the SMB server
+  uint32_t setup_timeout_ms = 60'000;        // accept to the first encrypted session
+  uint32_t idle_timeout_ms = 900'000;        // no bytes either way
+  uint32_t max_connections = 4'096;          // per worker
+  uint32_t max_buffered_bytes = 4 * 1024 * 1024;  // back-pressure watermark per direction
+  Mark mark;
+};
 enum class PlainHttpAction : uint8_t { Refuse, Redirect };
 
 struct Listener {
@@ -70,6 +91,7 @@ struct Listener {
   PlainHttpAction plain_http = PlainHttpAction::Refuse;
   uint16_t redirect_https_port = 443;  // port in the 308 Location (443 is left out of the URL)
   bool http2 = true;  // HTTPS listeners: ALPN offers h2 (then http/1.1)
+  std::optional<SmbPolicy> smb;  // set for kind == Smb
   Mark mark;
   // address_mark is the position of the `address` value, for bind errors.
   Mark address_mark;

@@ -100,6 +100,21 @@ void check_listener(Ctx& c, const ListenerDraft& l) {
                    "'redirect_port' has no effect unless plain_http is redirect");
       }
       break;
+    case ListenerKind::Smb:
+      if (!km.has("smb")) {
+        c.error_at(km.node, km.path, "an smb listener needs an 'smb' section",
+                   "add smb: with backend: <SMB server address>");
+      }
+      for (std::string_view k : {"tls", "plain_http", "redirect_port", "http2"}) {
+        if (km.has(k)) {
+          c.error_at(km.key(k), km.path_of(k),
+                     "'" + std::string(k) + "' does not apply to smb listeners");
+        }
+      }
+      break;
+  }
+  if (l.v.kind != ListenerKind::Smb && km.has("smb")) {
+    c.error_at(km.key("smb"), km.path_of("smb"), "'smb' applies to protocol: smb listeners only");
   }
 }
 
@@ -110,7 +125,7 @@ void check_listeners(Ctx& c, PolicyDraft& d) {
     const ListenerDraft& l = d.listeners[i];
     check_listener(c, l);
     if (!l.km.ok("protocol")) kinds_known = false;
-    if (l.km.ok("protocol") && l.v.kind == ListenerKind::Https) any_https = true;
+    if (l.km.ok("protocol") && l.v.kind != ListenerKind::Http) any_https = true;
     for (size_t j = 0; j < i; ++j) {
       const ListenerDraft& p = d.listeners[j];
       if (l.km.ok("name") && p.km.ok("name") && l.v.name == p.v.name) {
@@ -136,7 +151,7 @@ void check_listeners(Ctx& c, PolicyDraft& d) {
   }
   if (kinds_known && !any_https && !d.listeners.empty()) {
     c.error_at(d.km.key("listeners"), "listeners",
-               "no https listener: this policy could never serve a request",
+               "no https or smb listener: this policy could never serve a request",
                "add a listener with protocol: https");
   }
 }
@@ -211,7 +226,9 @@ void check_routes(Ctx& c, PolicyDraft& d) {
     if (l.v.kind == ListenerKind::Https) https_names.push_back(l.v.name);
   }
 
-  bool refs_known = !d.routes.empty();
+  // With no routes at all every https listener is unserved (checked below); with routes, only
+  // when each of their listener references was read cleanly.
+  bool refs_known = d.routes.empty() ? d.km.ok("routes") || !d.km.has("routes") : true;
   for (size_t i = 0; i < d.routes.size(); ++i) {
     RouteDraft& r = d.routes[i];
     const KeyMarks& km = r.km;
@@ -299,6 +316,7 @@ PolicyPtr finish(PolicyDraft&& d, std::string source) {
       for (auto& cd : l.tls.certs) l.tls.v.certificates.push_back(std::move(cd.v));
       l.v.tls = std::move(l.tls.v);
     }
+    if (l.v.kind == ListenerKind::Smb && l.km.has("smb")) l.v.smb = std::move(l.smb.v);
     p->listeners.push_back(std::move(l.v));
   }
   for (auto& b : d.backends) p->backends.push_back(std::move(b.v));

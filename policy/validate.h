@@ -25,9 +25,15 @@ struct TlsDraft {
   std::vector<CertDraft> certs;
 };
 
+struct SmbDraft {
+  SmbPolicy v;
+  KeyMarks km;
+};
+
 struct ListenerDraft {
   Listener v;
   KeyMarks km;
+  SmbDraft smb;  // meaningful when km.has("smb")
   TlsDraft tls;  // meaningful when km.has("tls")
 };
 
