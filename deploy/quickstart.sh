@@ -19,7 +19,8 @@ esac
 BUILD_PKGS=(build-essential cmake ninja-build pkg-config git
             android-libboringssl-dev libuv1-dev libnghttp2-dev prometheus-cpp-dev catch2
             libyaml-cpp-dev)
-TEST_PKGS=(curl openssl sslscan python3 iproute2 procps psmisc)
+TEST_PKGS=(curl openssl sslscan python3 iproute2 procps psmisc nghttp2-client python3-h2 python3-h11
+           python3-hpack python3-hyperframe)
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

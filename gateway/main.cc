@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -100,7 +101,10 @@ int cmd_check(const Options& o) {
 // Control runs the main thread's loop: signals, the demo backends, and the workers' end.
 class Control {
  public:
-  explicit Control(SnapshotPtr snap) : snap_(std::move(snap)) {}
+  Control(SnapshotPtr snap, std::string policy_path, std::string state_dir_override)
+      : snap_(std::move(snap)),
+        policy_path_(std::move(policy_path)),
+        state_dir_override_(std::move(state_dir_override)) {}
 
   int run() {
     uv_loop_init(&loop_);
@@ -161,6 +165,7 @@ class Control {
           sig);
       signals_.push_back(std::move(*s));
     }
+    watch_policy_file();
     for (auto& w : workers_) {
       w->set_on_done([this] {
         done_.fetch_add(1);
@@ -188,11 +193,7 @@ class Control {
 
  private:
   void on_signal(int signum) {
-    if (signum == SIGHUP) {
-      log::warn("gateway", "sighup_ignored")
-          .kv("reason", "policy reload is not available in this version; restart to apply");
-      return;
-    }
+    if (signum == SIGHUP) return request_reload("SIGHUP");
     const bool again = draining_;
     draining_ = true;
     const uint64_t ms = again ? 0 : snap_->policy->limits.drain_timeout_ms;
@@ -202,10 +203,151 @@ class Control {
     for (auto& w : workers_) w->post_drain(ms);
   }
 
+  // --- reload ----------------------------------------------------------------------------
+  // A reload parses and validates the policy (and reads its certificates and keys) on the
+  // thread pool, never on a loop. A policy that fails is reported with file:line:col and
+  // counted; the live one keeps serving. One that loads is handed to every worker.
+  struct ReloadJob {
+    uv_work_t req;
+    Control* control;
+    std::string path;
+    std::string state_dir;
+    std::optional<Result<SnapshotPtr, policy::ConfigErrors>> result;
+  };
+
+  void request_reload(std::string_view why) {
+    if (draining_) return;
+    if (reloading_) {
+      reload_again_ = true;  // one more after this one: the file changed again meanwhile
+      return;
+    }
+    reloading_ = true;
+    log::info("gateway", "reloading").kv("trigger", why).kv("policy", snap_->policy->source);
+    auto* job = new ReloadJob{};
+    job->req.data = job;
+    job->control = this;
+    job->path = policy_path_;
+    job->state_dir = state_dir_override_;
+    const int rc = uv_queue_work(
+        &loop_, &job->req,
+        [](uv_work_t* w) {
+          auto* j = static_cast<ReloadJob*>(w->data);
+          j->result.emplace(build_snapshot(j->path, j->state_dir));
+        },
+        [](uv_work_t* w, int) {
+          std::unique_ptr<ReloadJob> j(static_cast<ReloadJob*>(w->data));
+          j->control->on_reloaded(*j);
+        });
+    if (rc < 0) {
+      delete job;
+      reloading_ = false;
+    }
+  }
+
+  void on_reloaded(ReloadJob& job) {
+    reloading_ = false;
+    auto& reloads = metrics::Registry::global().policy_reloads;
+    if (!job.result || !*job.result) {
+      if (job.result) {
+        for (const auto& e : job.result->error()) {
+          log::error("policy", "reload_rejected").kv("error", policy::format(e));
+        }
+      }
+      log::error("gateway", "reload_failed")
+          .kv("policy", snap_->policy->source)
+          .kv("keeps", snap_->policy->sha256);
+      reloads.Add({{"result", "failure"}}).Increment();
+    } else {
+      SnapshotPtr next = **job.result;
+      if (auto r = check_new_addresses(*next->policy); !r) {
+        log::error("policy", "reload_rejected").kv("error", r.error().message());
+        log::error("gateway", "reload_failed").kv("keeps", snap_->policy->sha256);
+        reloads.Add({{"result", "failure"}}).Increment();
+      } else {
+        warn_restart_only(*next->policy);
+        for (auto& w : workers_) w->post_snapshot(next);
+        snap_ = std::move(next);
+        publish_metrics(*snap_);
+        log::info("gateway", "reloaded")
+            .kv("policy", snap_->policy->source)
+            .kv("sha256", snap_->policy->sha256);
+      }
+    }
+    if (reload_again_) {
+      reload_again_ = false;
+      request_reload("file_change");
+    }
+  }
+
+  // check_new_addresses refuses a reload whose new listener addresses another process holds.
+  Result<void> check_new_addresses(const policy::Policy& next) {
+    for (const auto& l : next.listeners) {
+      bool known = false;
+      for (const auto& old : snap_->policy->listeners) {
+        known = known || old.address.to_string() == l.address.to_string();
+      }
+      if (known) continue;
+      if (auto r = uv::TcpListener::check_free(l.address.host, l.address.port); !r) {
+        return fail("address_in_use", "listener '" + l.name + "': " + r.error().message());
+      }
+    }
+    return {};
+  }
+
+  // The admin listener and the demo backends live on this loop and are not re-bound.
+  void warn_restart_only(const policy::Policy& next) {
+    const auto& cur = *snap_->policy;
+    if (next.admin.enabled != cur.admin.enabled ||
+        next.admin.address.to_string() != cur.admin.address.to_string()) {
+      log::warn("gateway", "restart_needed").kv("setting", "admin");
+    }
+    for (const auto& b : next.backends) {
+      const auto* old = cur.find_backend(b.name);
+      if (b.demo && (!old || !old->demo || old->address.to_string() != b.address.to_string())) {
+        log::warn("gateway", "restart_needed").kv("setting", "backends[" + b.name + "].demo");
+      }
+    }
+  }
+
+  // watch_policy_file reloads when the policy file changes. The directory is watched, not
+  // the file: editors and Kubernetes ConfigMaps replace files by renaming over them.
+  void watch_policy_file() {
+    if (policy_path_.empty()) return;  // the embedded policy: SIGHUP only
+    const auto slash = policy_path_.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : policy_path_.substr(0, slash + 1);
+    policy_name_ = slash == std::string::npos ? policy_path_ : policy_path_.substr(slash + 1);
+    auto ev = uv::make_handle<uv_fs_event_t>(uv_fs_event_init, &loop_);
+    auto t = uv::Timer::make(&loop_);
+    if (!ev || !t) return;
+    watch_ = std::move(*ev);
+    debounce_ = std::move(*t);
+    watch_.get()->data = this;
+    const int rc = uv_fs_event_start(
+        watch_.get(),
+        [](uv_fs_event_t* h, const char* name, int, int status) {
+          auto* c = static_cast<Control*>(h->data);
+          if (!c || status < 0) return;
+          // ConfigMaps swap a "..data" symlink; a direct edit names the file itself.
+          const std::string_view n = name ? name : "";
+          if (n == c->policy_name_ || n.starts_with("..")) {
+            c->debounce_.arm<Control, &Control::on_file_changed>(c, 300);
+          }
+        },
+        dir.c_str(), 0);
+    if (rc < 0) {
+      log::warn("gateway", "policy_watch_unavailable").kv("error", uv_strerror(rc));
+      watch_.close();
+    }
+  }
+
+  void on_file_changed() { request_reload("file_change"); }
+
   void on_worker_done() {
     // uv_async_send coalesces: one callback may stand for several workers finishing.
     if (done_.load() < workers_.size()) return;
     for (auto& s : signals_) s.close();
+    watch_.close();
+    debounce_.close();
     done_async_.close();
     for (auto& d : demos_) d->close();
     if (admin_) admin_->close();
@@ -217,6 +359,8 @@ class Control {
     demos_.clear();
     admin_.reset();
     signals_.clear();
+    watch_.close();
+    debounce_.close();
     done_async_.close();
     uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);
@@ -225,6 +369,13 @@ class Control {
   }
 
   SnapshotPtr snap_;
+  std::string policy_path_;
+  std::string state_dir_override_;
+  std::string policy_name_;
+  bool reloading_ = false;
+  bool reload_again_ = false;
+  uv::Handle<uv_fs_event_t> watch_;
+  uv::Timer debounce_;
   uv_loop_t loop_{};
   std::vector<std::unique_ptr<LocalServer>> demos_;
   std::unique_ptr<LocalServer> admin_;
@@ -247,7 +398,7 @@ int cmd_run(const Options& o) {
   }
   metrics::Registry::global().build_info.Add({{"version", std::string(kVersion)}}).Set(1);
   publish_metrics(**snap);
-  Control c(std::move(*snap));
+  Control c(std::move(*snap), o.policy, o.state_dir);
   return c.run();
 }
 

@@ -49,14 +49,14 @@ void ClientConn::accept(Worker& worker, size_t listener_index, uv_stream_t* serv
 ClientConn::ClientConn(Worker& worker, size_t listener_index,
                        std::unique_ptr<uv::TcpStream> stream)
     : worker_(worker),
-      snapshot_(worker.snapshot()),
-      listener_(snapshot_->policy->listeners[listener_index]),
-      limits_(snapshot_->policy->limits),
-      metrics_(metrics::ListenerMetrics::of(listener_.name)),
+      gen_(worker.generation()),
+      listener_(&gen_->snapshot->policy->listeners[listener_index]),
+      limits_(&gen_->snapshot->policy->limits),
+      metrics_(metrics::ListenerMetrics::of(listener_->name)),
       client_(std::move(stream)),
       peer_ip_(client_->peer_ip()),
-      parser_(http1::ParserLimits{limits_.max_head_bytes, limits_.max_header_count}) {
-  if (const auto& ctx = snapshot_->tls[listener_index]) {
+      parser_(http1::ParserLimits{limits_->max_head_bytes, limits_->max_header_count}) {
+  if (const auto& ctx = gen_->snapshot->tls[listener_index]) {
     tls_ = std::make_unique<tls::Session>(ctx);
     phase_ = Phase::Handshake;
   }
@@ -90,7 +90,7 @@ void ClientConn::drive_tls() {
       const std::string_view reason = tls_->failure_reason();
       metrics_.handshake_failure(reason);
       log::info("https", "handshake_failed")
-          .kv("listener", listener_.name)
+          .kv("listener", listener_->name)
           .kv("peer", client_->peer_ip())
           .kv("reason", reason);
       if (tls_->failure().kind == tls::Failure::PlainHttp) {
@@ -124,7 +124,7 @@ void ClientConn::drive_tls() {
     }
     if (st == tls::State::Failed) {
       log::info("https", "tls_error")
-          .kv("listener", listener_.name)
+          .kv("listener", listener_->name)
           .kv("peer", client_->peer_ip())
           .kv("reason", tls_->failure_reason());
       metrics_.refusal("tls_error");
@@ -173,7 +173,7 @@ void ClientConn::process() {
 }
 
 void ClientConn::start_h2() {
-  const auto& l = limits_;
+  const auto& l = *limits_;
   http2::Limits h2;
   h2.max_header_list_bytes = l.max_head_bytes;
   h2.max_header_count = l.max_header_count;
@@ -240,7 +240,7 @@ void ClientConn::start_exchange(http::RequestHead&& head) {
 
   ex_->body_done = !req.has_body();  // before any refusal: a refused body-less request keeps the
                                     // connection
-  auto a = admit(*snapshot_->policy, listener_, tls_ != nullptr, req, peer_ip_,
+  auto a = admit(*gen_->snapshot->policy, *listener_, tls_ != nullptr, req, peer_ip_,
                  now_unix_ms() / 1000);
   ex_->stats.sas = a.sas;
   ex_->stats.sas_reason = a.sas_reason;
@@ -248,7 +248,7 @@ void ClientConn::start_exchange(http::RequestHead&& head) {
   if (!a.allowed()) {
     metrics_.refusal(a.label);
     auto line = log::info(tls_ ? "https" : "http", "refused");
-    line.kv("listener", listener_.name)
+    line.kv("listener", listener_->name)
         .kv("peer", peer_ip_)
         .kv("status", static_cast<unsigned>(a.status))
         .kv("reason", a.label)
@@ -264,14 +264,14 @@ void ClientConn::start_exchange(http::RequestHead&& head) {
 }
 
 void ClientConn::connect_backend() {
-  auto& pool = worker_.pools().get(ex_->route->backend_index);
+  auto& pool = gen_->pools.get(ex_->route->backend_index);
   ex_->backend = pool.acquire(this, ex_->req.method);
   if (ex_->backend) ex_->backend_reused = ex_->backend->reused();
   if (!ex_->backend) {
     const auto info = upstream::describe(upstream::BackendFailure::PoolExhausted);
     metrics_.refusal(info.label);
     log::warn("https", "backend_unavailable")
-        .kv("listener", listener_.name)
+        .kv("listener", listener_->name)
         .kv("backend", ex_->route->backend)
         .kv("reason", info.label);
     return respond_simple(info.status, info.label, std::string(info.what) + "\n",
@@ -319,7 +319,7 @@ void ClientConn::pump_request_body() {
     if (step.error) {
       metrics_.refusal(http1::refusal(*step.error).label);
       log::info("https", "bad_request_body")
-          .kv("listener", listener_.name)
+          .kv("listener", listener_->name)
           .kv("peer", client_->peer_ip())
           .kv("reason", http1::refusal(*step.error).label);
       if (ex_->response_started) return close_now();
@@ -388,7 +388,7 @@ void ClientConn::on_eof() {
 
 void ClientConn::on_error(int status) {
   log::debug("https", "client_io_error")
-      .kv("listener", listener_.name)
+      .kv("listener", listener_->name)
       .kv("peer", client_->peer_ip())
       .kv("error", uv_err_name(status));
   close_now();
@@ -447,7 +447,7 @@ void ClientConn::on_backend_head(http::ResponseHead& head) {
   if (auto r = http1::write_response(head, f, ex_->req.version, scratch_); !r) {
     // The backend's head cannot be relayed safely (e.g. a field value we refuse to emit).
     log::warn("https", "bad_backend_head")
-        .kv("listener", listener_.name)
+        .kv("listener", listener_->name)
         .kv("reason", http1::refusal(r.error()).label);
     release_backend();
     ex_->response_started = false;
@@ -488,7 +488,7 @@ void ClientConn::on_backend_failure(upstream::BackendFailure f) {
   ex_->backend = nullptr;
   const auto info = upstream::describe(f);
   log::warn("https", "backend_failed")
-      .kv("listener", listener_.name)
+      .kv("listener", listener_->name)
       .kv("peer", client_->peer_ip())
       .kv("backend", ex_->route ? ex_->route->backend : "")
       .kv("reason", info.label)
@@ -501,7 +501,7 @@ void ClientConn::on_backend_failure(upstream::BackendFailure f) {
   if (f == upstream::BackendFailure::Closed && ex_->backend_reused && !ex_->retried &&
       idempotent && !ex_->req.has_body()) {
     ex_->retried = true;
-    auto& pool = worker_.pools().get(ex_->route->backend_index);
+    auto& pool = gen_->pools.get(ex_->route->backend_index);
     ex_->backend = pool.acquire(this, ex_->req.method);
     if (ex_->backend) {
       ex_->backend_reused = ex_->backend->reused();
@@ -549,7 +549,7 @@ void ClientConn::flush_tls() {
 
 void ClientConn::add_security_fields(http::ResponseHead& head) const {
   if (!tls_) return;
-  const auto& t = *listener_.tls;
+  const auto& t = *listener_->tls;
   if (t.hsts_max_age_s > 0) {
     std::string v = "max-age=" + std::to_string(t.hsts_max_age_s);
     if (t.hsts_include_subdomains) v += "; includeSubDomains";
@@ -595,7 +595,7 @@ void ClientConn::respond_simple(uint16_t status, std::string_view reason_label,
   send_queue(scratch_);
   if (!reason_label.empty() && !logged) {
     log::info(tls_ ? "https" : "http", "refused")
-        .kv("listener", listener_.name)
+        .kv("listener", listener_->name)
         .kv("peer", client_ ? client_->peer_ip() : std::string())
         .kv("status", static_cast<unsigned>(status))
         .kv("reason", reason_label);
@@ -619,10 +619,10 @@ void ClientConn::report(const http::RequestHead& req, const ExchangeStats& st, u
     metrics::BackendMetrics::of(route->backend)
         .response(static_cast<double>(st.backend_head_ns - st.backend_sent_ns) / 1e9);
   }
-  AccessLog* log = worker_.access_log();
+  AccessLog* log = gen_->access_log.get();
   if (!log) return;
   AccessRecord r;
-  r.listener = listener_.name;
+  r.listener = listener_->name;
   r.client_ip = peer_ip_;
   r.protocol = http::name(req.version);
   r.method = req.method;
@@ -651,6 +651,7 @@ void ClientConn::finish_exchange() {
   release_backend();
   const bool body_left = ex_ && !ex_->body_done;
   ex_.reset();
+  adopt_generation();
   if (close_after_ || draining_ || body_left || eof_) return close_gracefully();
   phase_ = Phase::Idle;
   parser_.reset();
@@ -665,11 +666,11 @@ void ClientConn::arm(Wait w) {
   uint64_t ms = 0;
   switch (w) {
     case Wait::None: timer_.stop(); return;
-    case Wait::Handshake: ms = listener_.tls->handshake_timeout_ms; break;
-    case Wait::Idle: ms = limits_.idle_timeout_ms; break;
-    case Wait::Head: ms = limits_.head_read_timeout_ms; break;
-    case Wait::Body: ms = limits_.body_read_timeout_ms; break;
-    case Wait::Send: ms = limits_.send_timeout_ms; break;
+    case Wait::Handshake: ms = listener_->tls->handshake_timeout_ms; break;
+    case Wait::Idle: ms = limits_->idle_timeout_ms; break;
+    case Wait::Head: ms = limits_->head_read_timeout_ms; break;
+    case Wait::Body: ms = limits_->body_read_timeout_ms; break;
+    case Wait::Send: ms = limits_->send_timeout_ms; break;
   }
   timer_.arm<ClientConn, &ClientConn::on_timer>(this, ms);
 }
@@ -681,7 +682,7 @@ void ClientConn::on_timer() {
     case Wait::Handshake:
       metrics_.handshake_failure("handshake_timeout");
       log::info("https", "handshake_timeout")
-          .kv("listener", listener_.name)
+          .kv("listener", listener_->name)
           .kv("peer", client_->peer_ip());
       return close_now();
     case Wait::Idle:
@@ -702,7 +703,7 @@ void ClientConn::on_timer() {
     case Wait::Send:
       metrics_.refusal("send_timeout");
       log::info("https", "send_timeout")
-          .kv("listener", listener_.name)
+          .kv("listener", listener_->name)
           .kv("peer", client_->peer_ip());
       return close_now();
   }
@@ -711,7 +712,7 @@ void ClientConn::on_timer() {
 void ClientConn::release_backend() {
   if (ex_ && ex_->backend) {
     upstream::BackendConn* b = std::exchange(ex_->backend, nullptr);
-    worker_.pools().get(ex_->route->backend_index).release(b, false);
+    gen_->pools.get(ex_->route->backend_index).release(b, false);
   }
 }
 
@@ -764,5 +765,36 @@ void ClientConn::drain() {
 }
 
 void ClientConn::abort() { close_now(); }
+
+void ClientConn::on_new_generation() {
+  switch (phase_) {
+    case Phase::Idle:
+      if (in_.empty()) adopt_generation();
+      return;
+    case Phase::H2:
+      return adopt_generation();  // each stream keeps the generation it was admitted under
+    case Phase::Handshake:
+    case Phase::Head:
+    case Phase::Exchange:
+    case Phase::Closing:
+      return;  // at the end of the exchange (finish_exchange)
+  }
+}
+
+void ClientConn::adopt_generation() {
+  const GenerationPtr& cur = worker_.generation();
+  if (!cur || cur == gen_) return;
+  const policy::Policy& pol = *cur->snapshot->policy;
+  const policy::Listener* l = pol.find_listener(listener_->name);
+  if (!l || l->kind != listener_->kind || l->address.to_string() != listener_->address.to_string()) {
+    close_after_ = true;  // the listener left the policy: finish what is in flight, then close
+    return;
+  }
+  gen_ = cur;
+  listener_ = l;
+  limits_ = &pol.limits;
+  parser_ = http1::RequestParser(
+      http1::ParserLimits{limits_->max_head_bytes, limits_->max_header_count});
+}
 
 }  // namespace intransit::gateway

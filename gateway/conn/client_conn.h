@@ -40,6 +40,7 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
   // Conn
   void drain() override;
   void abort() override;
+  void on_new_generation() override;
 
   // uv::StreamEvents (client socket)
   void on_read(BytesView data) override;
@@ -65,8 +66,8 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
   // add_security_fields adds HSTS and X-Content-Type-Options on TLS listeners.
   void add_security_fields(http::ResponseHead& head) const;
   metrics::ListenerMetrics& metrics() { return metrics_; }
-  const policy::Listener& listener() const { return listener_; }
-  const policy::Policy& policy() const { return *snapshot_->policy; }
+  const policy::Listener& listener() const { return *listener_; }
+  const GenerationPtr& generation() const { return gen_; }
   Worker& worker() { return worker_; }
   // after_h2_flush updates timers and closes once the HTTP/2 session is done.
   void after_h2_flush(bool dead, bool active);
@@ -113,6 +114,8 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
   void send(BytesView plain);
   void flush_tls();
   void start_h2();
+  // adopt_generation moves to the worker's newest generation (between requests only).
+  void adopt_generation();
   void respond_simple(uint16_t status, std::string_view reason_label, std::string_view body,
                       bool close, std::string_view content_type = "text/plain; charset=utf-8",
                       http::Fields extra = {}, bool logged = false);
@@ -127,9 +130,12 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
   void close_now();
 
   Worker& worker_;
-  SnapshotPtr snapshot_;  // kept for the life of the connection
-  const policy::Listener& listener_;
-  const policy::Limits& limits_;
+  // gen_ is the policy generation this connection serves under; it moves to a newer one at
+  // request boundaries (adopt_generation), so a keep-alive connection is never cut by a
+  // reload and still gets the new policy for its next request.
+  GenerationPtr gen_;
+  const policy::Listener* listener_;
+  const policy::Limits* limits_;
   metrics::ListenerMetrics& metrics_;
   std::unique_ptr<uv::TcpStream> client_;
   std::unique_ptr<tls::Session> tls_;

@@ -46,16 +46,17 @@ struct H2Conn::Stream final : upstream::BackendUser {
   bool closed = false;          // nghttp2 closed the stream
   uint16_t status = 0;
   ExchangeStats stats;
+  GenerationPtr gen;  // the policy generation this stream was admitted under
 
   void release_backend() {
     if (!backend) return;
     upstream::BackendConn* b = std::exchange(backend, nullptr);
-    h2.conn_.worker().pools().get(route->backend_index).release(b, false);
+    gen->pools.get(route->backend_index).release(b, false);
   }
 
   void on_backend_writable() override {
     h2.give_back_window(*this);
-    h2.flush();
+    h2.schedule_flush();
   }
   void on_backend_interim(const http::ResponseHead&) override {}
   void on_backend_head(http::ResponseHead& head) override {
@@ -69,7 +70,7 @@ struct H2Conn::Stream final : upstream::BackendUser {
       release_backend();
       return;
     }
-    h2.flush();
+    h2.schedule_flush();
   }
   void on_backend_data(BytesView data) override {
     if (bodyless) return;
@@ -79,14 +80,14 @@ struct H2Conn::Stream final : upstream::BackendUser {
       backend->pause_response();
       paused = true;
     }
-    h2.flush();
+    h2.schedule_flush();
   }
   void on_backend_end() override {
     backend = nullptr;  // back in the pool
     response_done = true;
     if (!bodyless) h2.session_.end_body(id);
     h2.finish(*this);
-    h2.flush();
+    h2.schedule_flush();
   }
   void on_backend_failure(upstream::BackendFailure f) override {
     backend = nullptr;
@@ -106,7 +107,7 @@ struct H2Conn::Stream final : upstream::BackendUser {
       h2.conn_.metrics().refusal(info.label);
       h2.respond_error(id, info.status, info.label, std::string(info.what) + "\n");
     }
-    h2.flush();
+    h2.schedule_flush();
   }
 };
 
@@ -139,13 +140,27 @@ void H2Conn::on_input(ByteQueue& in) {
     const BytesView chunk = in.front();
     session_.feed(chunk);
     // Data events point into `chunk`: handle them before consuming it.
-    handle(session_.take_events());
+    session_.take_events(in_events_);
+    handle(in_events_);
     in.consume(chunk.size());
   }
+  schedule_flush();
+}
+
+void H2Conn::schedule_flush() {
+  if (uv::Flusher* f = conn_.worker().flusher()) {
+    f->defer(this);
+  } else {
+    flush();
+  }
+}
+
+void H2Conn::note_connection_errors() {
   const auto& st = session_.stats();
   if (st.goaway_sent > goaways_seen_) {
     goaways_seen_ = st.goaway_sent;
     if (st.last_goaway_code != NGHTTP2_NO_ERROR) {
+      failure_noted_ = true;
       conn_.metrics().refusal(goaway_label(st.last_goaway_code));
       log::info("https", "h2_goaway")
           .kv("listener", conn_.listener().name)
@@ -154,10 +169,19 @@ void H2Conn::on_input(ByteQueue& in) {
           .kv("detail", session_.failure());
     }
   }
-  flush();
+  if (!failure_noted_ && !session_.failure().empty()) {
+    // nghttp2 gave up on the connection (flood, bad preface) without a GOAWAY of ours.
+    failure_noted_ = true;
+    conn_.metrics().refusal("h2_connection_error");
+    log::info("https", "h2_connection_error")
+        .kv("listener", conn_.listener().name)
+        .kv("peer", conn_.peer_ip())
+        .kv("reason", "h2_connection_error")
+        .kv("detail", session_.failure());
+  }
 }
 
-void H2Conn::handle(std::vector<http2::Event> events) {
+void H2Conn::handle(std::vector<http2::Event>& events) {
   for (auto& e : events) {
     switch (e.kind) {
       case http2::EventKind::Request:
@@ -198,7 +222,8 @@ void H2Conn::on_request(int32_t id, http::RequestHead&& head) {
   s.req = std::move(head);
   s.req.scheme = "https";
   s.stats.start_ns = uv_hrtime();
-  auto a = admit(conn_.policy(), conn_.listener(), true, s.req, conn_.peer_ip(),
+  s.gen = conn_.generation();
+  auto a = admit(*s.gen->snapshot->policy, conn_.listener(), true, s.req, conn_.peer_ip(),
                  now_unix_ms() / 1000);
   s.stats.sas = a.sas;
   s.stats.sas_reason = a.sas_reason;
@@ -216,7 +241,7 @@ void H2Conn::on_request(int32_t id, http::RequestHead&& head) {
     return respond_error(id, a.status, a.label, a.body, std::move(a.fields));
   }
   s.route = a.route;
-  auto& pool = conn_.worker().pools().get(s.route->backend_index);
+  auto& pool = s.gen->pools.get(s.route->backend_index);
   s.backend = pool.acquire(&s, s.req.method);
   if (!s.backend) {
     const auto info = upstream::describe(upstream::BackendFailure::PoolExhausted);
@@ -363,7 +388,8 @@ void H2Conn::flush() {
     const bool more = session_.produce(scratch_, ClientConn::kOutputHighWater - pending);
     if (!scratch_.empty()) conn_.send_queue(scratch_);
     // produce may close streams (both sides done): handle those events now.
-    handle(session_.take_events());
+    session_.take_events(out_events_);
+    handle(out_events_);
     for (int32_t id : session_.drained_streams()) {
       auto it = streams_.find(id);
       if (it != streams_.end() && it->second->paused && it->second->backend) {
@@ -374,6 +400,7 @@ void H2Conn::flush() {
     if (!more) break;
   }
   flushing_ = false;
+  note_connection_errors();
   conn_.after_h2_flush(session_.dead(), !streams_.empty());
 }
 

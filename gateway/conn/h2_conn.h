@@ -18,13 +18,14 @@
 #include "gateway/http/request_head.h"
 #include "gateway/http2/session.h"
 #include "gateway/upstream/pool.h"
+#include "gateway/uv/flusher.h"
 #include "policy/model.h"
 
 namespace intransit::gateway {
 
 class ClientConn;
 
-class H2Conn {
+class H2Conn final : public uv::Deferred {
  public:
   static constexpr size_t kStreamHighWater = 64 * 1024;
 
@@ -38,6 +39,10 @@ class H2Conn {
   void on_input(ByteQueue& in);
   // on_output_room is called when the client socket's queue fell low: produce more frames.
   void on_output_room();
+  // schedule_flush produces frames once, at the end of this loop iteration, for everything
+  // the streams queued meanwhile: responses of many streams leave in few TLS records.
+  void schedule_flush();
+  void run_deferred() override { flush(); }
   // shutdown sends GOAWAY; the connection closes once the open streams are done.
   void shutdown();
   // active is true while any stream is open.
@@ -58,7 +63,10 @@ class H2Conn {
   void give_back_window(Stream& s);
   void finish(Stream& s);
   void flush();
-  void handle(std::vector<http2::Event> events);
+  void handle(std::vector<http2::Event>& events);
+  // note_connection_errors logs and counts a GOAWAY we sent with an error code, or a
+  // session nghttp2 gave up on, once.
+  void note_connection_errors();
 
   ClientConn& conn_;
   http2::Session session_;
@@ -67,6 +75,9 @@ class H2Conn {
   // of its own backend callbacks is running.
   std::vector<std::unique_ptr<Stream>> graveyard_;
   uint64_t goaways_seen_ = 0;
+  std::vector<http2::Event> in_events_;   // reused buffers for the session's events
+  std::vector<http2::Event> out_events_;
+  bool failure_noted_ = false;
   ByteQueue scratch_;
   bool flushing_ = false;
 };

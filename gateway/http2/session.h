@@ -103,9 +103,13 @@ class Session {
   // On a connection-level error (bad preface, flood, compression error) the session queues
   // GOAWAY where nghttp2 can and `dead()` becomes true once that is sent.
   void feed(BytesView in);
-  // take_events returns the events recorded since the last call (by feed, and by produce:
-  // streams close when their last frame is sent).
-  std::vector<Event> take_events() { return std::exchange(events_, {}); }
+  // take_events moves the events recorded since the last call (by feed, and by produce:
+  // streams close when their last frame is sent) into `out`, replacing its contents.
+  // The vectors trade places, so neither side allocates once both have grown.
+  void take_events(std::vector<Event>& out) {
+    out.clear();
+    out.swap(events_);
+  }
 
   // --- responses ----------------------------------------------------------------------------
   // respond submits the response head of `stream`. With `end_stream` the response has no

@@ -23,17 +23,42 @@ Result<std::unique_ptr<Flusher>> Flusher::make(uv_loop_t* loop) {
 
 Flusher::~Flusher() { close(); }
 
-void Flusher::schedule(TcpStream* s) {
-  if (s->flusher_ == this) return;  // already queued
-  s->flusher_ = this;
-  s->flush_slot_ = pending_.size();
-  pending_.push_back(s);
+Deferred::~Deferred() {
+  if (deferred_in_) deferred_in_->cancel(this);
+}
+
+void Flusher::defer(Deferred* d) {
+  if (d->deferred_in_ == this) return;
+  d->deferred_in_ = this;
+  d->deferred_slot_ = deferred_.size();
+  deferred_.push_back(d);
+  wake();
+}
+
+void Flusher::cancel(Deferred* d) {
+  if (d->deferred_in_ != this) return;
+  const size_t slot = d->deferred_slot_;
+  if (slot < deferred_running_.size() && deferred_running_[slot] == d)
+    deferred_running_[slot] = nullptr;
+  if (slot < deferred_.size() && deferred_[slot] == d) deferred_[slot] = nullptr;
+  d->deferred_in_ = nullptr;
+}
+
+void Flusher::wake() {
   if (!idle_on_ && idle_) {
     idle_on_ = true;
     uv_idle_start(idle_.get(), [](uv_idle_t* h) {
       if (auto* self = static_cast<Flusher*>(h->data)) self->run();
     });
   }
+}
+
+void Flusher::schedule(TcpStream* s) {
+  if (s->flusher_ == this) return;  // already queued
+  s->flusher_ = this;
+  s->flush_slot_ = pending_.size();
+  pending_.push_back(s);
+  wake();
 }
 
 void Flusher::cancel(TcpStream* s) {
@@ -48,6 +73,19 @@ void Flusher::run() {
   if (idle_on_) {
     idle_on_ = false;
     uv_idle_stop(idle_.get());
+  }
+  if (!deferred_.empty()) {
+    // Deferred work runs first: what it produces joins this flush. Work deferred while
+    // running waits for the next one (the idle handle keeps the loop from blocking).
+    deferred_running_.swap(deferred_);
+    for (size_t i = 0; i < deferred_running_.size(); ++i) {
+      Deferred* d = deferred_running_[i];
+      if (!d) continue;
+      d->deferred_in_ = nullptr;
+      deferred_running_[i] = nullptr;
+      d->run_deferred();
+    }
+    deferred_running_.clear();
   }
   if (pending_.empty()) return;
   running_.swap(pending_);
