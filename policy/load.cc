@@ -245,6 +245,67 @@ constexpr Choice<UnknownSni> kUnknownSni[] = {
     {"reject", UnknownSni::Reject},
 };
 
+// --- session tickets and OCSP staples (tls/README.md) -----------------------------------------
+
+// ocsp_staple_value reads a certificate's `ocsp_staple`: a path, or `false` to never staple.
+void ocsp_staple_value(Ctx& c, const Node& n, CertificateSpec& out) {
+  if (n.IsScalar() && (iequals(n.Scalar(), "false") || iequals(n.Scalar(), "true"))) {
+    if (iequals(n.Scalar(), "true")) {
+      c.error(c.mark(n), "expected a file path or false, got true",
+              "without the key, \"<cert>.ocsp\" is stapled when it exists");
+      return;
+    }
+    out.ocsp = OcspStaple::Off;
+    out.ocsp_mark = c.mark(n);
+    return;
+  }
+  auto s = c.string(n);
+  if (!s) return;
+  out.ocsp = OcspStaple::File;
+  out.ocsp_file = std::move(*s);
+  out.ocsp_mark = c.mark(n);
+}
+
+struct SessionTicketsDraft {
+  SessionTicketPolicy v;
+  detail::KeyMarks km;
+};
+
+constexpr Field<SessionTicketsDraft> kSessionTicketFields[] = {
+    {"enabled", false,
+     [](Ctx& c, const Node& n, SessionTicketsDraft& d) {
+       if (auto v = c.boolean(n)) d.v.enabled = *v;
+     }},
+    {"key_file", false,
+     [](Ctx& c, const Node& n, SessionTicketsDraft& d) {
+       if (auto s = c.string(n)) {
+         d.v.key_file = std::move(*s);
+         d.v.key_file_mark = c.mark(n);
+       }
+     }},
+    {"lifetime_s", false,
+     [](Ctx& c, const Node& n, SessionTicketsDraft& d) {
+       u32_value(c, n, d.v.lifetime_s, 300, 86'400);
+     }},
+};
+
+// session_tickets_value reads `listeners[].tls.session_tickets`.
+void session_tickets_value(Ctx& c, const Node& n, SessionTicketPolicy& out) {
+  SessionTicketsDraft d;
+  c.map(n, kSessionTicketFields, d, &d.km);
+  d.v.mark = d.km.node;
+  if (d.km.ok("enabled") && !d.v.enabled) {
+    for (std::string_view k : {"key_file", "lifetime_s"}) {
+      if (d.km.has(k)) {
+        c.error_at(d.km.key(k), d.km.path_of(k),
+                   "'" + std::string(k) + "' has no effect with 'enabled: false'",
+                   "remove it, or enable session tickets");
+      }
+    }
+  }
+  out = std::move(d.v);
+}
+
 // --- schema tables, leaf first ---------------------------------------------------------------
 
 constexpr Field<CertDraft> kCertificateFields[] = {
@@ -271,6 +332,10 @@ constexpr Field<CertDraft> kCertificateFields[] = {
      [](Ctx& c, const Node& n, CertDraft& d) {
        names_list(c, n, d.v.server_names, /*allow_wildcard=*/true);
      }},
+    // OCSP stapling (tls/README.md): a DER OCSPResponse file, or false. Absent: the TLS
+    // module staples "<cert>.ocsp" when that file exists.
+    {"ocsp_staple", false,
+     [](Ctx& c, const Node& n, CertDraft& d) { ocsp_staple_value(c, n, d.v); }},
 };
 
 constexpr Field<TlsDraft> kTlsFields[] = {
@@ -302,6 +367,9 @@ constexpr Field<TlsDraft> kTlsFields[] = {
      [](Ctx& c, const Node& n, TlsDraft& d) {
        u32_value(c, n, d.v.handshake_timeout_ms, 1, kMaxEarlyTimeoutMs);
      }},
+    // Session resumption (tls/README.md, "Session tickets").
+    {"session_tickets", false,
+     [](Ctx& c, const Node& n, TlsDraft& d) { session_tickets_value(c, n, d.v.session_tickets); }},
     {"certificates", true,
      [](Ctx& c, const Node& n, TlsDraft& d) {
        c.seq(n, [&](const Node& item, size_t) {
@@ -719,6 +787,10 @@ constexpr KeyHome kKeyHomes[] = {
     {"permissions", "sas.stored_policies[]"},
     {"expiry", "sas.stored_policies[]"},
     {"style", "routes[].sas"},
+    // Session tickets and OCSP staples (tls/README.md)
+    {"session_tickets", "listeners[].tls"},
+    {"lifetime_s", "listeners[].tls.session_tickets"},
+    {"ocsp_staple", "listeners[].tls.certificates[]"},
 };
 
 Unexpected<ConfigErrors> one_error(std::string file, int line, int col, std::string message) {
@@ -990,6 +1062,12 @@ Result<PolicyPtr, ConfigErrors> load_file(const std::string& path) {
       resolve(c.cert_file);
       resolve(c.key_file);
     }
+  }
+  // Ticket key files and OCSP staples: the same rule.
+  for (auto& l : resolved->listeners) {
+    if (!l.tls) continue;
+    resolve(l.tls->session_tickets.key_file);
+    for (auto& c : l.tls->certificates) resolve(c.ocsp_file);
   }
   return PolicyPtr(std::move(resolved));
 }

@@ -25,6 +25,11 @@ struct SocketAddress {
 enum class TlsVersion : uint8_t { Tls12, Tls13 };
 enum class UnknownSni : uint8_t { DefaultCertificate, Reject };
 
+// OcspStaple says where a certificate's stapled OCSP response (RFC 6066 §8) comes from.
+// Auto: "<cert_file>.ocsp" when that file exists (HAProxy's convention), else none; File: the
+// path in CertificateSpec::ocsp_file (must exist); Off: never staple (`ocsp_staple: false`).
+enum class OcspStaple : uint8_t { Auto, File, Off };
+
 // CertificateSpec names one certificate chain and its private key, or asks for a self-signed
 // ECDSA P-256 certificate generated on first run into the policy's state_dir.
 struct CertificateSpec {
@@ -36,6 +41,27 @@ struct CertificateSpec {
   std::vector<std::string> self_signed_names;  // DNS names / IPs for the generated cert
   // server_names overrides the names taken from the certificate's subjectAltName.
   std::vector<std::string> server_names;
+  Mark mark;
+  // ocsp_staple (tls/README.md, "OCSP stapling"): a DER OCSPResponse sent to clients that
+  // ask for one (status_request). The TLS module reads and checks it.
+  OcspStaple ocsp = OcspStaple::Auto;
+  std::string ocsp_file;  // OcspStaple::File only
+  Mark ocsp_mark;         // the `ocsp_staple` value
+};
+
+// SessionTicketPolicy is `listeners[].tls.session_tickets` (tls/README.md, "Session
+// tickets"): stateless resumption for TLS 1.2 and TLS 1.3.
+struct SessionTicketPolicy {
+  bool enabled = true;
+  // key_file holds the ticket keys shared by every replica (the first encrypts, all
+  // decrypt); must not be accessible by group or other. Empty: BoringSSL's own random key,
+  // per ServerContext (rotated every 48 h; not shared, so a reload or another replica means
+  // a full handshake).
+  std::string key_file;
+  Mark key_file_mark;
+  // lifetime_s bounds how long a ticket may be used (300-86400). 0: TLS 1.3 86400, TLS 1.2
+  // 7200; set, it applies to both versions.
+  uint32_t lifetime_s = 0;
   Mark mark;
 };
 
@@ -56,6 +82,7 @@ struct TlsPolicy {
   bool hsts_include_subdomains = false;
   uint32_t handshake_timeout_ms = 10'000;
   Mark mark;
+  SessionTicketPolicy session_tickets;
 };
 
 enum class ListenerKind : uint8_t { Https, Http, Smb };

@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
+#include "tls/ocsp.h"
 #include "tls/x509_util.h"
 
 namespace intransit::tls {
@@ -17,12 +19,6 @@ namespace {
 
 const policy::Mark& mark_or(const policy::Mark& m, const policy::Mark& fallback) {
   return m.line > 0 ? m : fallback;
-}
-
-std::string mode_string(uint32_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof(buf), "%04o", mode & 07777);
-  return buf;
 }
 
 std::string describe(KeyType t, int bits) {
@@ -67,6 +63,100 @@ Result<KeyType> classify_key(const EVP_PKEY* key) {
     default:
       return fail("type", "unsupported private key type; use ECDSA (P-256, P-384) or RSA (2048+)");
   }
+}
+
+std::string utc(int64_t unix_s) {
+  const time_t t = static_cast<time_t>(unix_s);
+  struct tm tm;
+  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(unix_s);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// load_ocsp_staple reads and checks the OCSP staple of `spec` into `c` (see load_certificate).
+Result<void, policy::ConfigError> load_ocsp_staple(const policy::CertificateSpec& spec,
+                                                   const std::string& cert_file, X509* leaf,
+                                                   X509* issuer, const LoadOptions& opts,
+                                                   Certificate& c, policy::ConfigErrors& warnings) {
+  const bool named = spec.ocsp == policy::OcspStaple::File;
+  const policy::Mark& mark =
+      named ? mark_or(spec.ocsp_mark, spec.mark) : mark_or(spec.cert_mark, spec.mark);
+  const std::string path = opts.path + (named ? ".ocsp_staple" : ".cert_file");
+  auto error = [&](std::string msg, std::string hint = {}) {
+    return unexpected(policy::ConfigError{mark, path, std::move(msg), std::move(hint)});
+  };
+  auto warn = [&](std::string msg) {
+    warnings.push_back(policy::ConfigError{mark, path, std::move(msg), {}});
+  };
+  std::string file;
+  switch (spec.ocsp) {
+    case policy::OcspStaple::Off:
+      return {};
+    case policy::OcspStaple::Auto:
+      if (spec.self_signed) return {};
+      file = cert_file + ".ocsp";
+      break;
+    case policy::OcspStaple::File:
+      if (spec.self_signed) {
+        return error(
+            "'ocsp_staple' cannot be used with 'self_signed': no CA answers OCSP for a "
+            "generated certificate");
+      }
+      file = spec.ocsp_file;
+      break;
+  }
+  const FileReader& files = opts.files != nullptr ? *opts.files : system_file_reader();
+  Result<FileContents> der = files.read(file);
+  if (!der) {
+    if (!named && der.error().label == kFileMissing) return {};  // no staple: fine
+    const std::string msg = "cannot read OCSP staple \"" + file + "\": " + der.error().detail;
+    if (!named) {
+      warn(msg + "; not stapling");
+      return {};
+    }
+    return error(msg);
+  }
+  const std::string what = "OCSP staple \"" + file + "\"";
+  if (der->data.size() > kMaxOcspResponseBytes) {
+    return error(what + " is " + std::to_string(der->data.size()) + " bytes; at most " +
+                 std::to_string(kMaxOcspResponseBytes) + " fit in a TLS 1.3 handshake");
+  }
+  auto info = parse_ocsp_response(as_bytes(der->data), leaf, issuer);
+  if (!info) {
+    return error(what + ": " + info.error().detail,
+                 named ? "fetch a fresh response, e.g. openssl ocsp -issuer CA -cert CERT -url "
+                         "URL -respout FILE, or set ocsp_staple: false"
+                       : "fetch a fresh response, or remove the file, or set ocsp_staple: false");
+  }
+  switch (info->status) {
+    case OcspCertStatus::Good:
+      break;
+    case OcspCertStatus::Revoked:
+      warn(what + " says certificate \"" + cert_file +
+           "\" is REVOKED; it is stapled, and clients will refuse the certificate");
+      break;
+    case OcspCertStatus::Unknown:
+      warn(what + " says the responder does not know certificate \"" + cert_file +
+           "\" (status unknown); not stapling");
+      return {};
+  }
+  if (info->next_update_unix != 0 && info->next_update_unix <= opts.now_unix) {
+    warn(what + " expired at " + utc(info->next_update_unix) +
+         " (nextUpdate); not stapling: fetch a fresh response and reload");
+    return {};
+  }
+  if (info->this_update_unix - kOcspClockSkewS > opts.now_unix) {
+    warn(what + " is not valid before " + utc(info->this_update_unix) +
+         " (thisUpdate); it is stapled from then on");
+  }
+  c.ocsp_response.reset(CRYPTO_BUFFER_new(reinterpret_cast<const uint8_t*>(der->data.data()),
+                                          der->data.size(), nullptr));
+  if (!c.ocsp_response) return error("out of memory loading " + what);
+  c.ocsp_source = file;
+  c.ocsp_this_update_unix = info->this_update_unix;
+  c.ocsp_next_update_unix = info->next_update_unix;
+  return {};
 }
 
 }  // namespace
@@ -153,13 +243,9 @@ Result<Certificate, policy::ConfigError> load_certificate(
     return key_error("cannot read private key file \"" + key_file +
                      "\": " + key_text.error().detail);
   }
-  if ((key_text->mode & 077) != 0) {
-    const bool readable = (key_text->mode & 044) != 0;
-    return key_error("private key file \"" + key_file + "\" is " +
-                         (readable ? "readable" : "accessible") + " by group/other (mode " +
-                         mode_string(key_text->mode) + "); chmod 600 it",
-                     "the key must be readable by the gateway's user only, like OpenSSH's "
-                     "StrictModes");
+  if (std::string why = secret_mode_problem("private key file", key_file, key_text->mode);
+      !why.empty()) {
+    return key_error(std::move(why), std::string(kSecretModeHint));
   }
   auto key = read_pem_private_key(key_text->data);
   if (!key) return key_error("private key file \"" + key_file + "\": " + key.error().detail);
@@ -245,9 +331,24 @@ Result<Certificate, policy::ConfigError> load_certificate(
   }
   ERR_clear_error();
 
+  // The OCSP staple.
+  bssl::UniquePtr<X509> issuer;
+  if (chain->size() > 1) issuer.reset(X509_parse_from_buffer((*chain)[1].get()));
+  ERR_clear_error();
+  if (auto staple = load_ocsp_staple(spec, cert_file, leaf.get(), issuer.get(), opts, c, warnings);
+      !staple) {
+    return unexpected(std::move(staple.error()));
+  }
+
   c.chain = std::move(*chain);
   for (const auto& b : c.chain) c.chain_ptrs.push_back(b.get());
   return c;
+}
+
+bool Certificate::ocsp_fresh(int64_t now_unix) const {
+  if (!ocsp_response) return false;
+  if (now_unix < ocsp_this_update_unix - kOcspClockSkewS) return false;
+  return ocsp_next_update_unix == 0 || now_unix < ocsp_next_update_unix;
 }
 
 CertStore::CertStore(std::vector<Certificate> certs) : certs_(std::move(certs)) {

@@ -63,7 +63,26 @@ struct Certificate {
   std::vector<bssl::UniquePtr<CRYPTO_BUFFER>> chain;
   std::vector<CRYPTO_BUFFER*> chain_ptrs;
   bssl::UniquePtr<EVP_PKEY> key;
+
+  // ocsp_response is the DER OCSPResponse stapled for clients that send status_request, or
+  // null (tls/README.md, "OCSP stapling"). It is sent only while ocsp_this_update_unix -
+  // kOcspClockSkewS <= now < ocsp_next_update_unix (no upper bound when next is 0).
+  bssl::UniquePtr<CRYPTO_BUFFER> ocsp_response;
+  std::string ocsp_source;  // the file it came from
+  int64_t ocsp_this_update_unix = 0;
+  int64_t ocsp_next_update_unix = 0;  // 0: the response has no nextUpdate
+
+  // ocsp_fresh returns true if ocsp_response is set and may be stapled at `now_unix`.
+  bool ocsp_fresh(int64_t now_unix) const;
 };
+
+// kOcspClockSkewS is how far in the future an OCSP response's thisUpdate may be and still be
+// stapled (the responder's clock may run ahead of ours).
+inline constexpr int64_t kOcspClockSkewS = 300;
+
+// kMaxOcspResponseBytes bounds a stapled response: TLS 1.3 carries it in a certificate entry
+// extension, whose length is 16 bits (RFC 8446 §4.4.2).
+inline constexpr size_t kMaxOcspResponseBytes = 65'535;
 
 // LoadOptions are the inputs of load_certificate besides the spec.
 struct LoadOptions {
@@ -90,6 +109,14 @@ struct LoadOptions {
 // It does not refuse an expired or not-yet-valid certificate: it appends a warning to
 // `warnings` instead (see tls/README.md, "Expired certificates"). Warnings also cover a
 // chain that is not in issuing order and an extendedKeyUsage without serverAuth.
+//
+// It then loads the OCSP staple (spec.ocsp; tls/README.md, "OCSP stapling"): the file named
+// by `ocsp_staple`, or "<cert_file>.ocsp" when the key is absent and that file exists. It
+// refuses, at spec.ocsp_mark (or cert_mark for the implicit file), a staple that cannot be
+// read (named file only), is larger than kMaxOcspResponseBytes, is not a DER OCSPResponse
+// with responseStatus successful, or is not about this certificate, and `ocsp_staple` on a
+// self_signed spec. It warns and does not staple a response whose nextUpdate has passed or
+// whose certStatus is unknown; it warns and staples one that says revoked.
 Result<Certificate, policy::ConfigError> load_certificate(
     const policy::CertificateSpec& spec, size_t spec_index, const std::string& cert_file,
     const std::string& key_file, const LoadOptions& opts, policy::ConfigErrors& warnings);

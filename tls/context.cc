@@ -3,9 +3,11 @@
 #include <openssl/bytestring.h>
 #include <openssl/err.h>
 #include <openssl/nid.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 
 #include "gateway/base/log.h"
@@ -15,11 +17,45 @@
 namespace intransit::tls {
 namespace {
 
-// Session lifetimes (RFC 8446 §4.6.1 allows up to 7 days). TLS 1.3 resumption runs a fresh
-// ECDHE (psk_dhe_ke), so a day is reasonable; TLS 1.2 resumption reuses the master secret,
-// so keep BoringSSL's 2 hours.
+// Default session lifetimes (RFC 8446 §4.6.1 allows up to 7 days). TLS 1.3 resumption runs
+// a fresh ECDHE (psk_dhe_ke), so a day is reasonable; TLS 1.2 resumption reuses the master
+// secret, so keep BoringSSL's 2 hours. session_tickets.lifetime_s overrides both.
 constexpr uint32_t kTls13SessionLifetimeS = 24 * 60 * 60;
 constexpr uint32_t kTls12SessionLifetimeS = 2 * 60 * 60;
+
+int64_t system_clock() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
+
+// session_context returns SHA-256 over the sorted, distinct server names of `certs`: the
+// session ID context, which BoringSSL checks before resuming a TLS 1.2 or TLS 1.3 session.
+std::array<uint8_t, SSL_MAX_SID_CTX_LENGTH> session_context(const std::vector<Certificate>& certs) {
+  static_assert(SSL_MAX_SID_CTX_LENGTH == SHA256_DIGEST_LENGTH);
+  std::vector<std::string_view> names;
+  for (const Certificate& c : certs) {
+    for (const std::string& n : c.names) names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  SHA256_CTX sha;
+  SHA256_Init(&sha);
+  static constexpr char kLabel[] = "intransit session context v1";
+  SHA256_Update(&sha, kLabel, sizeof(kLabel));
+  for (std::string_view n : names) {
+    SHA256_Update(&sha, n.data(), n.size());
+    SHA256_Update(&sha, "", 1);  // NUL separator: names never contain one
+  }
+  std::array<uint8_t, SSL_MAX_SID_CTX_LENGTH> out;
+  SHA256_Final(out.data(), &sha);
+  return out;
+}
+
+// client_wants_ocsp is true when the ClientHello carries status_request (RFC 6066 §8).
+bool client_wants_ocsp(const SSL_CLIENT_HELLO* hello) {
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  return SSL_early_callback_ctx_extension_get(hello, TLSEXT_TYPE_status_request, &data, &len) == 1;
+}
 
 // TLS SignatureScheme values (RFC 8446 §4.2.3).
 constexpr uint16_t kRsaPkcs1Sha1 = 0x0201;
@@ -209,6 +245,16 @@ ssl_select_cert_result_t select_certificate(const SSL_CLIENT_HELLO* hello) {
                              sel.cert->key.get(), nullptr)) {
     return ssl_select_cert_error;
   }
+  // OCSP staple: only for a client that asked (BoringSSL would not send it otherwise either,
+  // but this skips the copy), and only while fresh. Resumptions send no certificate, so
+  // BoringSSL ignores it then.
+  if (sel.cert->ocsp_response && client_wants_ocsp(hello) && sel.cert->ocsp_fresh(sc->now_unix())) {
+    if (!SSL_set_ocsp_response(ssl, CRYPTO_BUFFER_data(sel.cert->ocsp_response.get()),
+                               CRYPTO_BUFFER_len(sel.cert->ocsp_response.get()))) {
+      return ssl_select_cert_error;
+    }
+    notes->ocsp_set = true;
+  }
   notes->cert = sel.cert;
   return ssl_select_cert_success;
 }
@@ -352,6 +398,48 @@ struct Builder {
     ERR_clear_error();
   }
 
+  // set_session_tickets configures resumption (tls/README.md, "Session tickets") and returns
+  // the keys read from the key file, if any.
+  TicketKeysPtr set_session_tickets(SSL_CTX* ctx, uint32_t& tls12_lifetime,
+                                    uint32_t& tls13_lifetime) {
+    const policy::SessionTicketPolicy& st = tls.session_tickets;
+    tls12_lifetime = st.lifetime_s != 0 ? st.lifetime_s : kTls12SessionLifetimeS;
+    tls13_lifetime = st.lifetime_s != 0 ? st.lifetime_s : kTls13SessionLifetimeS;
+    SSL_CTX_set_timeout(ctx, tls12_lifetime);
+    SSL_CTX_set_session_psk_dhe_timeout(ctx, tls13_lifetime);
+    if (!st.enabled) {
+      SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+      return nullptr;
+    }
+    if (st.key_file.empty()) return nullptr;  // BoringSSL's own rotating key
+    const FileReader& files = opts.files != nullptr ? *opts.files : system_file_reader();
+    const policy::Mark& mark = st.key_file_mark.line > 0 ? st.key_file_mark
+                               : st.mark.line > 0        ? st.mark
+                                                         : tls.mark;
+    const std::string path = opts.path + ".session_tickets.key_file";
+    auto keys = read_ticket_key_file(files, st.key_file);
+    if (!keys) {
+      std::string hint;
+      const std::string_view label = keys.error().label;
+      if (label == "mode") {
+        hint = std::string(kSecretModeHint);
+      } else if (label == "empty" || label == "base64" || label == "length" ||
+                 label == "duplicate" || label == "too_many") {
+        hint =
+            "one base64 80-byte key per line, the current key first; make one with: head "
+            "-c 80 /dev/urandom | base64 -w0";
+      }
+      errors.push_back(
+          policy::ConfigError{mark, path, std::move(keys.error().detail), std::move(hint)});
+      return nullptr;
+    }
+    if (!install_ticket_keys(ctx, *keys)) {
+      errors.push_back(policy::ConfigError{mark, path, "out of memory installing ticket keys", {}});
+      return nullptr;
+    }
+    return std::move(*keys);
+  }
+
   std::vector<Certificate> load_certificates(int64_t now) {
     std::vector<Certificate> certs;
     if (tls.certificates.empty()) {
@@ -432,6 +520,10 @@ ServerContext::ServerContext(CertStore store) : store_(std::move(store)) {}
 
 ServerContext::~ServerContext() = default;
 
+int64_t ServerContext::now_unix() const {
+  return clock_ != nullptr ? clock_() : system_clock();
+}
+
 const ServerContext* ServerContext::from_ssl(const SSL* ssl) {
   return static_cast<const ServerContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index()));
 }
@@ -441,7 +533,9 @@ Result<ServerContextPtr, policy::ConfigErrors> build_server_context(const policy
   ErrClear clear;
   ERR_clear_error();
   Builder b{tls, opts, {}, {}};
-  const int64_t now = opts.now_unix != 0 ? opts.now_unix : static_cast<int64_t>(std::time(nullptr));
+  const int64_t now = opts.now_unix != 0      ? opts.now_unix
+                      : opts.clock != nullptr ? opts.clock()
+                                              : system_clock();
 
   if (tls.min_version > tls.max_version) {
     b.error("min_version", "min_version is above max_version");
@@ -472,6 +566,9 @@ Result<ServerContextPtr, policy::ConfigErrors> build_server_context(const policy
         {}});
   }
   b.set_groups(ctx.get());
+  uint32_t tls12_lifetime = 0;
+  uint32_t tls13_lifetime = 0;
+  TicketKeysPtr ticket_keys = b.set_session_tickets(ctx.get(), tls12_lifetime, tls13_lifetime);
   if (!b.errors.empty()) return unexpected(std::move(b.errors));
 
   // A certificate no enabled TLS 1.2 suite can use is reachable over TLS 1.3 only.
@@ -497,8 +594,14 @@ Result<ServerContextPtr, policy::ConfigErrors> build_server_context(const policy
   // nothing to turn off for either.
   SSL_CTX_set_options(ctx.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_timeout(ctx.get(), kTls12SessionLifetimeS);
-  SSL_CTX_set_session_psk_dhe_timeout(ctx.get(), kTls13SessionLifetimeS);
+  // Bind sessions to the names this listener serves (tls/README.md, "Session tickets"):
+  // replicas and reloads serving the same names resume each other's tickets, a listener for
+  // other names sharing the key file does not (virtual-host confusion).
+  const std::array<uint8_t, SSL_MAX_SID_CTX_LENGTH> sid_ctx = session_context(certs);
+  if (!SSL_CTX_set_session_id_context(ctx.get(), sid_ctx.data(), sid_ctx.size())) {
+    b.error("certificates", "out of memory creating the TLS context");
+    return unexpected(std::move(b.errors));
+  }
   SSL_CTX_set_select_certificate_cb(ctx.get(), select_certificate);
   SSL_CTX_set_tlsext_servername_callback(ctx.get(), servername);
   SSL_CTX_set_alpn_select_cb(ctx.get(), select_alpn, nullptr);
@@ -507,6 +610,11 @@ Result<ServerContextPtr, policy::ConfigErrors> build_server_context(const policy
   sc->unknown_sni_ = tls.unknown_sni;
   sc->suites_ = std::move(suites);
   sc->max_version_ = max_v;
+  sc->ticket_keys_ = std::move(ticket_keys);
+  sc->tickets_enabled_ = tls.session_tickets.enabled;
+  sc->tls12_lifetime_s_ = tls12_lifetime;
+  sc->tls13_lifetime_s_ = tls13_lifetime;
+  sc->clock_ = opts.clock;
   if (opts.offer_h2) sc->alpn_[sc->alpn_count_++] = Alpn::H2;
   sc->alpn_[sc->alpn_count_++] = Alpn::Http11;
   sc->alpn_[sc->alpn_count_++] = Alpn::Http10;
@@ -515,6 +623,22 @@ Result<ServerContextPtr, policy::ConfigErrors> build_server_context(const policy
     return unexpected(std::move(b.errors));
   }
   sc->ctx_ = std::move(ctx);
+  if (sc->ticket_keys_) {
+    // Key names only (they travel in clear in every ticket), never key bytes.
+    log::info("tls", "ticket_keys_loaded")
+        .kv("listener", opts.path)
+        .kv("file", tls.session_tickets.key_file)
+        .kv("keys", static_cast<uint64_t>(sc->ticket_keys_->size()))
+        .kv("current", sc->ticket_keys_->name_fingerprint(0));
+  }
+  for (const Certificate& c : sc->certificates()) {
+    if (!c.ocsp_response) continue;
+    log::info("tls", "ocsp_staple_loaded")
+        .kv("listener", opts.path)
+        .kv("certificate", c.source)
+        .kv("file", c.ocsp_source)
+        .kv("next_update_unix", c.ocsp_next_update_unix);
+  }
   for (const policy::ConfigError& w : b.warnings) {
     log::warn("tls", "config_warning").kv("warning", policy::format(w));
   }

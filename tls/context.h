@@ -18,6 +18,7 @@
 #include "policy/model.h"
 #include "tls/cert_store.h"
 #include "tls/file_reader.h"
+#include "tls/ticket_keys.h"
 
 namespace intransit::tls {
 
@@ -32,7 +33,7 @@ struct ContextOptions {
   // state_dir holds generated material (self-signed certificates); Policy::state_dir.
   std::string state_dir;
   // now_unix is the wall clock in seconds since the epoch, for expiry warnings and the
-  // validity of generated certificates. Zero means "read the system clock".
+  // validity of generated certificates. Zero means "read `clock`".
   int64_t now_unix = 0;
   // files reads certificates and keys; the real file system unless a test injects another.
   // Generated self-signed files always live on the real file system.
@@ -42,6 +43,10 @@ struct ContextOptions {
   std::string path = "tls";
   // offer_h2 lets ALPN select "h2" ahead of "http/1.1". Off until the HTTP/2 door exists.
   bool offer_h2 = false;
+  // clock returns the wall clock in seconds since the epoch for decisions taken during
+  // handshakes (is the OCSP staple still fresh?). Null means time(nullptr). Must be safe to
+  // call from any thread.
+  int64_t (*clock)() = nullptr;
 };
 
 // ServerContext owns the SSL_CTX and the certificates of one HTTPS listener. It is
@@ -87,6 +92,20 @@ class ServerContext {
   // max_version is the highest version enabled (TLS1_2_VERSION or TLS1_3_VERSION).
   uint16_t max_version() const { return max_version_; }
 
+  // ticket_keys returns the keys read from session_tickets.key_file, or null (no key file:
+  // BoringSSL's own per-context key, or tickets disabled).
+  const TicketKeys* ticket_keys() const { return ticket_keys_.get(); }
+
+  // tickets_enabled is false with `session_tickets: {enabled: false}`.
+  bool tickets_enabled() const { return tickets_enabled_; }
+
+  // session_lifetime_s returns the ticket lifetime of TLS 1.2 and TLS 1.3 sessions.
+  uint32_t tls12_session_lifetime_s() const { return tls12_lifetime_s_; }
+  uint32_t tls13_session_lifetime_s() const { return tls13_lifetime_s_; }
+
+  // now_unix reads the context's clock (ContextOptions::clock).
+  int64_t now_unix() const;
+
   // from_ssl returns the ServerContext an SSL was created from, or null if it was not
   // created from one.
   static const ServerContext* from_ssl(const SSL* ssl);
@@ -104,6 +123,11 @@ class ServerContext {
   policy::ConfigErrors warnings_;
   std::vector<Suite> suites_;
   uint16_t max_version_ = 0;
+  TicketKeysPtr ticket_keys_;
+  bool tickets_enabled_ = true;
+  uint32_t tls12_lifetime_s_ = 0;
+  uint32_t tls13_lifetime_s_ = 0;
+  int64_t (*clock_)() = nullptr;
 };
 
 using ServerContextPtr = std::shared_ptr<const ServerContext>;
@@ -121,8 +145,15 @@ using ServerContextPtr = std::shared_ptr<const ServerContext>;
 //     unknown server names get the default certificate or an unrecognized_name alert;
 //   - ALPN: http/1.1 (and http/1.0; h2 first when opts.offer_h2); a client offering ALPN
 //     with none of these gets a fatal no_application_protocol alert (RFC 7301 §3.2);
-//   - session tickets with BoringSSL's self-rotating key (48 h); ticket lifetime 24 h for
-//     TLS 1.3 and 2 h for TLS 1.2; the stateful session cache is off.
+//   - session tickets (tls/README.md, "Session tickets"): with session_tickets.key_file, the
+//     file's keys (read now, through opts.files; the first encrypts, all decrypt), else
+//     BoringSSL's self-rotating per-context key (48 h); none with `enabled: false`. Ticket
+//     lifetime session_tickets.lifetime_s, by default 24 h for TLS 1.3 and 2 h for TLS 1.2.
+//     Sessions are bound to the certificates' server names (session ID context), so
+//     contexts serving the same names resume each other's tickets and others do not. The
+//     stateful session cache is off;
+//   - OCSP stapling: each certificate's staple (load_certificate) is sent to clients that
+//     ask for it (status_request) while it is fresh.
 // It returns every error found (not only the first), each at the mark of the policy node
 // it is about. Warnings are logged and kept in ServerContext::warnings().
 Result<ServerContextPtr, policy::ConfigErrors> build_server_context(const policy::TlsPolicy& tls,

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "gateway/base/c_handle.h"
 
 namespace intransit::tls {
@@ -17,7 +19,7 @@ class SystemFileReader final : public FileReader {
     // O_NONBLOCK so that a FIFO in place of a key file cannot hang the reload thread; it is
     // meaningless for the regular files we accept below.
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!fd) return fail("open", strerror(errno));
+    if (!fd) return fail(errno == ENOENT ? kFileMissing : "open", strerror(errno));
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return fail("stat", strerror(errno));
     if (!S_ISREG(st.st_mode)) return fail("type", "not a regular file");
@@ -41,6 +43,15 @@ class SystemFileReader final : public FileReader {
 };
 
 }  // namespace
+
+std::string secret_mode_problem(std::string_view what, const std::string& path, uint32_t mode) {
+  if ((mode & 077) == 0) return {};
+  char octal[8];
+  std::snprintf(octal, sizeof(octal), "%04o", mode & 07777);
+  const bool readable = (mode & 044) != 0;
+  return std::string(what) + " \"" + path + "\" is " + (readable ? "readable" : "accessible") +
+         " by group/other (mode " + octal + "); chmod 600 it";
+}
 
 const FileReader& system_file_reader() {
   static const SystemFileReader reader;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "gateway/base/result.h"
 
@@ -25,9 +26,24 @@ class FileReader {
 
   // read returns the file's contents, or an error whose `detail` is a short reason for an
   // operator ("No such file or directory", "not a regular file", "larger than 1048576
-  // bytes").
+  // bytes"). The error's label is kFileMissing when the file does not exist (ENOENT), so
+  // optional files (an OCSP staple next to its certificate) can be told apart from broken
+  // ones.
   virtual Result<FileContents> read(const std::string& path) const = 0;
 };
+
+// kFileMissing is the Error::label FileReader::read uses for a file that does not exist.
+inline constexpr std::string_view kFileMissing = "missing";
+
+// secret_mode_problem returns "" when `mode` grants no access to group or other
+// (mode & 077 == 0, whoever owns the file, like OpenSSH's StrictModes), else the reason an
+// operator reads: `<what> "<path>" is readable by group/other (mode 0644); chmod 600 it`.
+// Private keys and ticket key files use it.
+std::string secret_mode_problem(std::string_view what, const std::string& path, uint32_t mode);
+
+// kSecretModeHint is the hint that goes with secret_mode_problem's message.
+inline constexpr std::string_view kSecretModeHint =
+    "the file must be readable by the gateway's user only, like OpenSSH's StrictModes";
 
 // kMaxCredentialFileBytes bounds certificate and key files, so a policy pointing at
 // /dev/zero or a log file fails fast instead of exhausting memory.

@@ -18,6 +18,8 @@ struct HandshakeNotes {
   bool sni_rejected = false;          // unknown name under `unknown_sni: reject`
   bool alpn_rejected = false;         // ALPN offered, nothing in common
   Alpn alpn = Alpn::None;             // what ALPN selected
+  bool ocsp_set = false;              // an OCSP staple was set for this handshake
+  int ticket_key = -1;                // index of the file key that opened the client's ticket
 };
 
 // attach_notes attaches `notes` to `ssl`; it returns false on allocation failure.

@@ -325,6 +325,8 @@ void Session::fill_info() {
   info_.sni = sni ? sni : "";
   info_.alpn = notes_.alpn;
   info_.certificate = notes_.cert;
+  info_.ocsp_stapled = notes_.ocsp_set && !info_.resumed;
+  info_.ticket_key = info_.resumed ? notes_.ticket_key : -1;
 }
 
 }  // namespace intransit::tls

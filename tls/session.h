@@ -90,6 +90,13 @@ struct HandshakeInfo {
   Alpn alpn = Alpn::None;  // negotiated protocol; None when the client offered no ALPN
   const Certificate* certificate = nullptr;  // the certificate served (null if resumed
                                              // in TLS 1.2 without a certificate choice)
+  // ocsp_stapled: the certificate's OCSP staple went to the client (full handshakes of
+  // clients that sent status_request, while the staple is fresh).
+  bool ocsp_stapled = false;
+  // ticket_key: when resumed from a ticket under session_tickets.key_file, the index of the
+  // key that opened it (0 = the current key; > 0 = an older key, the ticket was renewed);
+  // -1 otherwise.
+  int ticket_key = -1;
 };
 
 // Session is one server-side TLS connection.

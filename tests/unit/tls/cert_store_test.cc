@@ -279,7 +279,7 @@ class MemFiles final : public FileReader {
   std::map<std::string, FileContents> files;
   Result<FileContents> read(const std::string& path) const override {
     auto it = files.find(path);
-    if (it == files.end()) return fail("open", "No such file or directory");
+    if (it == files.end()) return fail(kFileMissing, "No such file or directory");
     return it->second;
   }
 };
