@@ -51,10 +51,11 @@ Registry::Registry()
                         .Name("intransit_http_refusals_total")
                         .Help("Requests or connections refused by the gateway, by reason.")
                         .Register(*g_prom)),
-      backend_errors(BuildCounter()
-                         .Name("intransit_backend_errors_total")
-                         .Help("Backend failures (connect, timeout, protocol), by backend and reason.")
-                         .Register(*g_prom)),
+      backend_errors(
+          BuildCounter()
+              .Name("intransit_backend_errors_total")
+              .Help("Backend failures (connect, timeout, protocol), by backend and reason.")
+              .Register(*g_prom)),
       bytes(BuildCounter()
                 .Name("intransit_bytes_total")
                 .Help("Bytes on the client side of a listener, TLS records included, by direction "
@@ -154,21 +155,42 @@ void ListenerMetrics::request(std::string_view route, std::string_view method, u
   size_t c = status / 100;
   c = (c >= 1 && c <= 5) ? c - 1 : 4;
   const size_t m = method_index(method);
-  prometheus::Counter* counter;
-  {
+  // The request path takes no lock: each thread keeps the grids it has used. A grid (all
+  // method x status class series of one route, made at once) is created under the lock and
+  // never changes afterwards.
+  struct Cached {
+    const ListenerMetrics* owner;
+    std::string route;
+    const Grid* grid;
+  };
+  thread_local std::vector<Cached> cache;
+  const Grid* grid = nullptr;
+  for (const auto& e : cache) {
+    if (e.owner == this && e.route == route) {
+      grid = e.grid;
+      break;
+    }
+  }
+  if (!grid) {
     std::lock_guard lock(mu_);
     auto it = requests_.find(route);
-    if (it == requests_.end()) it = requests_.emplace(std::string(route), Grid{}).first;
-    prometheus::Counter*& slot = it->second[m][c];
-    if (!slot) {
-      slot = &registry_.http_requests.Add({{"listener", name_},
-                                           {"route", std::string(route)},
-                                           {"method", std::string(kMethodNames[m])},
-                                           {"status_class", std::string(kClassNames[c])}});
+    if (it == requests_.end()) {
+      Grid g{};
+      for (size_t mi = 0; mi < kMethods; ++mi) {
+        for (size_t ci = 0; ci < kClasses; ++ci) {
+          g[mi][ci] =
+              &registry_.http_requests.Add({{"listener", name_},
+                                            {"route", std::string(route)},
+                                            {"method", std::string(kMethodNames[mi])},
+                                            {"status_class", std::string(kClassNames[ci])}});
+        }
+      }
+      it = requests_.emplace(std::string(route), g).first;
     }
-    counter = slot;
+    grid = &it->second;
+    cache.push_back(Cached{this, std::string(route), grid});
   }
-  counter->Increment();
+  (*grid)[m][c]->Increment();
   if (seconds >= 0) seconds_.Observe(seconds);
 }
 
@@ -209,11 +231,16 @@ void SasMetrics::decision(bool allow, std::string_view reason) {
 
 std::string_view status_class(unsigned status) {
   switch (status / 100) {
-    case 1: return "1xx";
-    case 2: return "2xx";
-    case 3: return "3xx";
-    case 4: return "4xx";
-    default: return "5xx";
+    case 1:
+      return "1xx";
+    case 2:
+      return "2xx";
+    case 3:
+      return "3xx";
+    case 4:
+      return "4xx";
+    default:
+      return "5xx";
   }
 }
 

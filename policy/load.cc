@@ -31,14 +31,14 @@ using detail::CertDraft;
 using detail::Choice;
 using detail::Ctx;
 using detail::Field;
-using detail::KeyHome;
 using detail::Http2LimitsDraft;
+using detail::KeyHome;
 using detail::LimitsDraft;
 using detail::ListenerDraft;
-using detail::SmbDraft;
 using detail::PolicyDraft;
 using detail::quote;
 using detail::RouteDraft;
+using detail::SmbDraft;
 using detail::TlsDraft;
 using Node = YAML::Node;
 
@@ -597,6 +597,18 @@ constexpr Field<LimitsDraft> kLimitsFields[] = {
      [](Ctx& c, const Node& n, LimitsDraft& d) {
        u32_value(c, n, d.v.send_timeout_ms, 1, kMaxTimeoutMs);
      }},
+    {"min_body_rate_bytes_per_s", false,
+     [](Ctx& c, const Node& n, LimitsDraft& d) {
+       u32_value(c, n, d.v.min_body_rate_bytes_per_s, 0, 1024 * 1024 * 1024);
+     }},
+    {"min_send_rate_bytes_per_s", false,
+     [](Ctx& c, const Node& n, LimitsDraft& d) {
+       u32_value(c, n, d.v.min_send_rate_bytes_per_s, 0, 1024 * 1024 * 1024);
+     }},
+    {"rate_window_ms", false,
+     [](Ctx& c, const Node& n, LimitsDraft& d) {
+       u32_value(c, n, d.v.rate_window_ms, 1000, 600'000);
+     }},
     {"drain_timeout_ms", false,
      [](Ctx& c, const Node& n, LimitsDraft& d) {
        u32_value(c, n, d.v.drain_timeout_ms, 1, kMaxTimeoutMs);
@@ -770,6 +782,9 @@ constexpr KeyHome kKeyHomes[] = {
     {"body_read_timeout_ms", "limits"},
     {"send_timeout_ms", "limits"},
     {"drain_timeout_ms", "limits"},
+    {"min_body_rate_bytes_per_s", "limits"},
+    {"min_send_rate_bytes_per_s", "limits"},
+    {"rate_window_ms", "limits"},
     {"state_dir", "the top level"},
     {"log_level", "the top level"},
     {"workers", "the top level"},

@@ -99,11 +99,11 @@ struct SmbPolicy {
   SmbMode mode = SmbMode::Standard;
   // Allowed SMB 3.1.1 ciphers; 3.0/3.0.2 (AES-128-CCM only) need AES-128-CCM here.
   std::vector<std::string> ciphers = {"AES-128-GCM", "AES-256-GCM", "AES-128-CCM", "AES-256-CCM"};
-  uint32_t max_frame_bytes = 16'777'215;     // NBSS maximum
-  uint32_t connect_timeout_ms = 5'000;       // to the SMB server
-  uint32_t setup_timeout_ms = 60'000;        // accept to the first encrypted session
-  uint32_t idle_timeout_ms = 900'000;        // no bytes either way
-  uint32_t max_connections = 4'096;          // per worker
+  uint32_t max_frame_bytes = 16'777'215;          // NBSS maximum
+  uint32_t connect_timeout_ms = 5'000;            // to the SMB server
+  uint32_t setup_timeout_ms = 60'000;             // accept to the first encrypted session
+  uint32_t idle_timeout_ms = 900'000;             // no bytes either way
+  uint32_t max_connections = 4'096;               // per worker
   uint32_t max_buffered_bytes = 4 * 1024 * 1024;  // back-pressure watermark per direction
   Mark mark;
 };
@@ -117,8 +117,8 @@ struct Listener {
   // Plain HTTP listeners: refuse with 400 AccountRequiresHttps, or 308 to https.
   PlainHttpAction plain_http = PlainHttpAction::Refuse;
   uint16_t redirect_https_port = 443;  // port in the 308 Location (443 is left out of the URL)
-  bool http2 = true;  // HTTPS listeners: ALPN offers h2 (then http/1.1)
-  std::optional<SmbPolicy> smb;  // set for kind == Smb
+  bool http2 = true;                   // HTTPS listeners: ALPN offers h2 (then http/1.1)
+  std::optional<SmbPolicy> smb;        // set for kind == Smb
   Mark mark;
   // address_mark is the position of the `address` value, for bind errors.
   Mark address_mark;
@@ -215,8 +215,8 @@ struct Route {
   std::string host = "*";
   // path_prefix matches whole segments: "/api" matches "/api", "/api/x", "/api?q", not "/apix".
   std::string path_prefix = "/";
-  std::string backend;       // a Backend name
-  size_t backend_index = 0;  // resolved by the loader
+  std::string backend;                 // a Backend name
+  size_t backend_index = 0;            // resolved by the loader
   std::vector<std::string> listeners;  // listener names; empty = every HTTPS listener
   uint64_t max_body_bytes = 0;         // 0 = no limit; over it: 413
   std::optional<RouteSas> sas;         // set: every request needs a valid SAS (policy/sas)
@@ -231,23 +231,28 @@ struct Http2Limits {
   uint32_t max_streams_per_connection = 1'000;  // then GOAWAY (graceful)
   uint32_t stream_window_bytes = 64 * 1024;     // SETTINGS_INITIAL_WINDOW_SIZE
   uint32_t connection_window_bytes = 1024 * 1024;
-  uint32_t reset_burst = 1'000;                 // stream resets allowed in a burst (CVE-2023-44487)
-  uint32_t reset_rate_per_s = 33;               // and refilled per second
-  uint32_t max_continuations = 8;               // CONTINUATION frames per header block (CVE-2024-28182)
-  uint32_t max_settings = 32;                   // entries per SETTINGS frame
-  uint32_t max_outbound_ack = 1'000;            // queued SETTINGS/PING ACKs before GOAWAY
-  uint32_t header_table_bytes = 4'096;          // HPACK dynamic table, both directions
+  uint32_t reset_burst = 1'000;         // stream resets allowed in a burst (CVE-2023-44487)
+  uint32_t reset_rate_per_s = 33;       // and refilled per second
+  uint32_t max_continuations = 8;       // CONTINUATION frames per header block (CVE-2024-28182)
+  uint32_t max_settings = 32;           // entries per SETTINGS frame
+  uint32_t max_outbound_ack = 1'000;    // queued SETTINGS/PING ACKs before GOAWAY
+  uint32_t header_table_bytes = 4'096;  // HPACK dynamic table, both directions
 };
 
 struct Limits {
-  uint32_t max_head_bytes = 16 * 1024;    // request line + fields; over it: 431
-  uint32_t max_header_count = 100;        // over it: 431
-  uint32_t head_read_timeout_ms = 10'000; // whole head, from first byte; then 408
-  uint32_t idle_timeout_ms = 60'000;      // keep-alive idle between requests
-  uint32_t body_read_timeout_ms = 30'000; // longest pause while reading a request body
-  uint32_t send_timeout_ms = 30'000;      // longest stall writing to the client
-  uint32_t drain_timeout_ms = 15'000;     // SIGTERM: longest wait for in-flight requests
-  uint32_t max_connections = 10'000;      // per worker
+  uint32_t max_head_bytes = 16 * 1024;     // request line + fields; over it: 431
+  uint32_t max_header_count = 100;         // over it: 431
+  uint32_t head_read_timeout_ms = 10'000;  // whole head, from first byte; then 408
+  uint32_t idle_timeout_ms = 60'000;       // keep-alive idle between requests
+  uint32_t body_read_timeout_ms = 30'000;  // longest pause while reading a request body
+  uint32_t send_timeout_ms = 30'000;       // longest stall writing to the client
+  // Slow body (RUDY) and slow read: over each rate_window_ms, a request body must arrive and a
+  // backed-up response must drain at least this fast, or the connection is cut. 0 disables.
+  uint32_t min_body_rate_bytes_per_s = 1'024;
+  uint32_t min_send_rate_bytes_per_s = 1'024;
+  uint32_t rate_window_ms = 10'000;
+  uint32_t drain_timeout_ms = 15'000;  // SIGTERM: longest wait for in-flight requests
+  uint32_t max_connections = 10'000;   // per worker
   Http2Limits http2;
 };
 

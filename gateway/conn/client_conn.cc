@@ -18,7 +18,9 @@ constexpr size_t kInputHighWater = 64 * 1024;
 // destroyed by a TCP reset.
 constexpr uint64_t kLingerMs = 2000;
 
-bool req_is_head(const http::RequestHead& r) { return r.method == "HEAD"; }
+bool req_is_head(const http::RequestHead& r) {
+  return r.method == "HEAD";
+}
 
 constexpr std::string_view kPlainHttpOnTlsPort =
     "HTTP/1.1 400 Bad Request\r\n"
@@ -27,7 +29,6 @@ constexpr std::string_view kPlainHttpOnTlsPort =
     "Connection: close\r\n"
     "\r\n"
     "HTTPS is required: a plain HTTP request reached a TLS port\n";
-
 
 }  // namespace
 
@@ -46,8 +47,7 @@ void ClientConn::accept(Worker& worker, size_t listener_index, uv_stream_t* serv
   raw->arm(raw->tls_ ? Wait::Handshake : Wait::Idle);
 }
 
-ClientConn::ClientConn(Worker& worker, size_t listener_index,
-                       std::unique_ptr<uv::TcpStream> stream)
+ClientConn::ClientConn(Worker& worker, size_t listener_index, std::unique_ptr<uv::TcpStream> stream)
     : worker_(worker),
       gen_(worker.generation()),
       listener_(&gen_->snapshot->policy->listeners[listener_index]),
@@ -213,8 +213,7 @@ void ClientConn::update_reading() {
   if (!client_) return;
   bool want = in_.size() < kInputHighWater && !eof_;
   if (phase_ == Phase::Exchange && ex_ && !ex_->body_done && ex_->backend &&
-      (!ex_->backend->connected() ||
-       ex_->backend->pending() > upstream::BackendConn::kHighWater)) {
+      (!ex_->backend->connected() || ex_->backend->pending() > upstream::BackendConn::kHighWater)) {
     want = false;  // the backend is not taking request body: let TCP push back on the client
   }
   if (phase_ == Phase::H2 && client_->pending() > kOutputHighWater) want = false;
@@ -239,7 +238,7 @@ void ClientConn::start_exchange(http::RequestHead&& head) {
   if (!req.keep_alive || draining_) close_after_ = true;
 
   ex_->body_done = !req.has_body();  // before any refusal: a refused body-less request keeps the
-                                    // connection
+                                     // connection
   auto a = admit(*gen_->snapshot->policy, *listener_, tls_ != nullptr, req, peer_ip_,
                  now_unix_ms() / 1000);
   ex_->stats.sas = a.sas;
@@ -274,17 +273,19 @@ void ClientConn::connect_backend() {
         .kv("listener", listener_->name)
         .kv("backend", ex_->route->backend)
         .kv("reason", info.label);
-    return respond_simple(info.status, info.label, std::string(info.what) + "\n",
-                          !ex_->body_done);
+    return respond_simple(info.status, info.label, std::string(info.what) + "\n", !ex_->body_done);
   }
   write_request_head();
 }
 
 void ClientConn::write_request_head() {
-  http::RequestHead fwd = ex_->req;  // the original stays intact for a retry
-  http::prepare_backend_request(fwd, client_->peer_ip(), "https");
-  // The gateway answers Expect: 100-continue itself when it starts reading the body.
-  std::erase_if(fwd.fields, [](const http::Field& f) { return f.name == "expect"; });
+  http::RequestHead& fwd = ex_->req;  // rewritten in place, once (a retry sends it again)
+  if (!ex_->prepared) {
+    ex_->prepared = true;
+    http::prepare_backend_request(fwd, peer_ip_, "https");
+    // The gateway answers Expect: 100-continue itself when it starts reading the body.
+    std::erase_if(fwd.fields, [](const http::Field& f) { return f.name == "expect"; });
+  }
   http1::BodyFraming framing = http1::BodyFraming::none();
   if (ex_->req.chunked) {
     framing = http1::BodyFraming::chunked();
@@ -334,8 +335,8 @@ void ClientConn::pump_request_body() {
         metrics_.refusal("body_too_large");
         if (ex_->response_started) return close_now();
         release_backend();
-        return respond_simple(413, "body_too_large",
-                              "request body larger than this route allows\n", true);
+        return respond_simple(413, "body_too_large", "request body larger than this route allows\n",
+                              true);
       }
       if (ex_->request_chunked_out) {
         http1::ChunkedEncoder::write_chunk(piece, b->out());
@@ -358,8 +359,16 @@ void ClientConn::pump_request_body() {
     b->request_sent();
     timer_.stop();
     wait_ = Wait::None;
-  } else if (progressed || wait_ != Wait::Body) {
-    arm(Wait::Body);  // the body timeout is the longest pause between body bytes
+  } else {
+    const uint64_t now = uv_hrtime();
+    if (progressed) progress_ns_ = now;
+    if (wait_ != Wait::Body) {
+      // Body checks: the longest pause between body bytes, and the rate over each window.
+      progress_ns_ = now;
+      window_start_ns_ = now;
+      window_start_bytes_ = ex_->stats.bytes_in;
+      arm(Wait::Body);
+    }
   }
   update_reading();
 }
@@ -436,8 +445,8 @@ void ClientConn::on_backend_head(http::ResponseHead& head) {
   }
   if (draining_) close_after_ = true;
   add_security_fields(head);
-  head.version = ex_->req.version == http::Version::Http10 ? http::Version::Http10
-                                                             : http::Version::Http11;
+  head.version =
+      ex_->req.version == http::Version::Http10 ? http::Version::Http10 : http::Version::Http11;
   head.keep_alive = !close_after_;
   http1::BodyFraming f = http1::BodyFraming::none();
   if (ex_->framing == Framing::Chunked) f = http1::BodyFraming::chunked();
@@ -498,8 +507,8 @@ void ClientConn::on_backend_failure(upstream::BackendFailure f) {
   // retry an idempotent, body-less request once on another connection.
   const std::string_view m = ex_->req.method;
   const bool idempotent = m == "GET" || m == "HEAD" || m == "OPTIONS";
-  if (f == upstream::BackendFailure::Closed && ex_->backend_reused && !ex_->retried &&
-      idempotent && !ex_->req.has_body()) {
+  if (f == upstream::BackendFailure::Closed && ex_->backend_reused && !ex_->retried && idempotent &&
+      !ex_->req.has_body()) {
     ex_->retried = true;
     auto& pool = gen_->pools.get(ex_->route->backend_index);
     ex_->backend = pool.acquire(this, ex_->req.method);
@@ -553,7 +562,8 @@ void ClientConn::add_security_fields(http::ResponseHead& head) const {
   if (t.hsts_max_age_s > 0) {
     std::string v = "max-age=" + std::to_string(t.hsts_max_age_s);
     if (t.hsts_include_subdomains) v += "; includeSubDomains";
-    std::erase_if(head.fields, [](const http::Field& f) { return f.name == "strict-transport-security"; });
+    std::erase_if(head.fields,
+                  [](const http::Field& f) { return f.name == "strict-transport-security"; });
     head.fields.push_back({"strict-transport-security", std::move(v)});
   }
   if (!http::find(head.fields, "x-content-type-options"))
@@ -570,7 +580,8 @@ void ClientConn::respond_simple(uint16_t status, std::string_view reason_label,
   head.version = http::Version::Http11;
   head.fields = std::move(extra);
   if (!content_type.empty()) head.fields.push_back({"content-type", std::string(content_type)});
-  if (!http::find(head.fields, "cache-control")) head.fields.push_back({"cache-control", "no-store"});
+  if (!http::find(head.fields, "cache-control"))
+    head.fields.push_back({"cache-control", "no-store"});
   head.content_length = body.size();
   head.keep_alive = !close_after_;
   add_security_fields(head);
@@ -583,11 +594,10 @@ void ClientConn::respond_simple(uint16_t status, std::string_view reason_label,
   ex_->stats.bytes_out += req_is_head(ex_->req) ? 0 : body.size();
   const bool head_only = ex_->req.method == "HEAD";
   scratch_.clear();
-  if (auto r = http1::write_response(head, http1::BodyFraming::of_length(body.size()),
-                                     ex_->req.version == http::Version::Http10
-                                         ? http::Version::Http10
-                                         : http::Version::Http11,
-                                     scratch_);
+  if (auto r = http1::write_response(
+          head, http1::BodyFraming::of_length(body.size()),
+          ex_->req.version == http::Version::Http10 ? http::Version::Http10 : http::Version::Http11,
+          scratch_);
       !r) {
     return close_now();  // our own head does not serialize: cannot happen
   }
@@ -662,23 +672,57 @@ void ClientConn::finish_exchange() {
 // ---- timers and teardown -------------------------------------------------------------------
 
 void ClientConn::arm(Wait w) {
-  wait_ = w;
+  const Wait before = std::exchange(wait_, w);
   uint64_t ms = 0;
   switch (w) {
-    case Wait::None: timer_.stop(); return;
-    case Wait::Handshake: ms = listener_->tls->handshake_timeout_ms; break;
-    case Wait::Idle: ms = limits_->idle_timeout_ms; break;
-    case Wait::Head: ms = limits_->head_read_timeout_ms; break;
-    case Wait::Body: ms = limits_->body_read_timeout_ms; break;
-    case Wait::Send: ms = limits_->send_timeout_ms; break;
+    case Wait::None:
+      timer_.stop();
+      return;
+    case Wait::Handshake:
+      ms = listener_->tls->handshake_timeout_ms;
+      break;
+    case Wait::Idle:
+      ms = limits_->idle_timeout_ms;
+      break;
+    case Wait::Head:
+      ms = limits_->head_read_timeout_ms;
+      break;
+    case Wait::Body:
+      ms = limits_->body_read_timeout_ms;
+      if (limits_->min_body_rate_bytes_per_s) ms = std::min<uint64_t>(ms, limits_->rate_window_ms);
+      break;
+    case Wait::Send:
+      if (before != Wait::Send) {  // a new stall: its own window
+        const uint64_t now = uv_hrtime();
+        progress_ns_ = window_start_ns_ = now;
+        window_start_bytes_ = sent_seen_ = client_ ? client_->bytes_written() : 0;
+      }
+      ms = limits_->send_timeout_ms;
+      if (limits_->min_send_rate_bytes_per_s) ms = std::min<uint64_t>(ms, limits_->rate_window_ms);
+      break;
   }
   timer_.arm<ClientConn, &ClientConn::on_timer>(this, ms);
+}
+
+ClientConn::RateCheck ClientConn::check_rate(uint64_t bytes_now, uint64_t gap_limit_ms,
+                                             uint32_t min_rate) {
+  const uint64_t now = uv_hrtime();
+  if ((now - progress_ns_) / 1'000'000 >= gap_limit_ms) return RateCheck::Stalled;
+  const uint64_t window_ms = (now - window_start_ns_) / 1'000'000;
+  if (min_rate && window_ms >= limits_->rate_window_ms) {
+    const uint64_t moved = bytes_now - window_start_bytes_;
+    if (moved * 1000 < static_cast<uint64_t>(min_rate) * window_ms) return RateCheck::TooSlow;
+    window_start_ns_ = now;
+    window_start_bytes_ = bytes_now;
+  }
+  return RateCheck::Ok;
 }
 
 void ClientConn::on_timer() {
   const Wait w = std::exchange(wait_, Wait::None);
   switch (w) {
-    case Wait::None: return;
+    case Wait::None:
+      return;
     case Wait::Handshake:
       metrics_.handshake_failure("handshake_timeout");
       log::info("https", "handshake_timeout")
@@ -690,22 +734,44 @@ void ClientConn::on_timer() {
     case Wait::Head:
       metrics_.refusal("head_timeout");
       if (!ex_) ex_.emplace();
-      return respond_simple(408, "head_timeout",
-                            "the request head was not received in time\n", true);
-    case Wait::Body:
-      metrics_.refusal("body_timeout");
+      return respond_simple(408, "head_timeout", "the request head was not received in time\n",
+                            true);
+    case Wait::Body: {
+      const auto r = check_rate(ex_ ? ex_->stats.bytes_in : 0, limits_->body_read_timeout_ms,
+                                limits_->min_body_rate_bytes_per_s);
+      if (r == RateCheck::Ok) return arm(Wait::Body);
+      const std::string_view label = r == RateCheck::Stalled ? "body_timeout" : "body_too_slow";
+      metrics_.refusal(label);
       if (ex_ && !ex_->response_started) {
         release_backend();
-        return respond_simple(408, "body_timeout",
-                              "the request body stalled for too long\n", true);
+        return respond_simple(408, label,
+                              r == RateCheck::Stalled ? "the request body stalled for too long\n"
+                                                      : "the request body arrived too slowly\n",
+                              true);
       }
-      return close_now();
-    case Wait::Send:
-      metrics_.refusal("send_timeout");
-      log::info("https", "send_timeout")
+      log::info("https", "refused")
           .kv("listener", listener_->name)
-          .kv("peer", client_->peer_ip());
+          .kv("peer", peer_ip_)
+          .kv("reason", label);
       return close_now();
+    }
+    case Wait::Send: {
+      const uint64_t written = client_ ? client_->bytes_written() : 0;
+      if (written != sent_seen_) {
+        sent_seen_ = written;
+        progress_ns_ = uv_hrtime();
+      }
+      const auto r =
+          check_rate(written, limits_->send_timeout_ms, limits_->min_send_rate_bytes_per_s);
+      if (r == RateCheck::Ok) return arm(Wait::Send);
+      const std::string_view label = r == RateCheck::Stalled ? "send_timeout" : "send_too_slow";
+      metrics_.refusal(label);
+      log::info("https", "refused")
+          .kv("listener", listener_->name)
+          .kv("peer", peer_ip_)
+          .kv("reason", label);
+      return close_now();
+    }
   }
 }
 
@@ -764,7 +830,9 @@ void ClientConn::drain() {
   }
 }
 
-void ClientConn::abort() { close_now(); }
+void ClientConn::abort() {
+  close_now();
+}
 
 void ClientConn::on_new_generation() {
   switch (phase_) {
@@ -786,15 +854,16 @@ void ClientConn::adopt_generation() {
   if (!cur || cur == gen_) return;
   const policy::Policy& pol = *cur->snapshot->policy;
   const policy::Listener* l = pol.find_listener(listener_->name);
-  if (!l || l->kind != listener_->kind || l->address.to_string() != listener_->address.to_string()) {
+  if (!l || l->kind != listener_->kind ||
+      l->address.to_string() != listener_->address.to_string()) {
     close_after_ = true;  // the listener left the policy: finish what is in flight, then close
     return;
   }
   gen_ = cur;
   listener_ = l;
   limits_ = &pol.limits;
-  parser_ = http1::RequestParser(
-      http1::ParserLimits{limits_->max_head_bytes, limits_->max_header_count});
+  parser_ =
+      http1::RequestParser(http1::ParserLimits{limits_->max_head_bytes, limits_->max_header_count});
 }
 
 }  // namespace intransit::gateway

@@ -96,6 +96,7 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
     Framing framing = Framing::None;
     bool retried = false;
     bool backend_reused = false;  // the backend connection had served an earlier exchange
+    bool prepared = false;        // req already rewritten for the backend
     ExchangeStats stats;
   };
 
@@ -124,6 +125,10 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
 
   // timers and teardown
   void arm(Wait w);
+  // check_rate applies a gap limit and a minimum rate over each window to a byte counter
+  // (request body bytes read, or response bytes the kernel accepted).
+  enum class RateCheck : uint8_t { Ok, Stalled, TooSlow };
+  RateCheck check_rate(uint64_t bytes_now, uint64_t gap_limit_ms, uint32_t min_rate);
   void on_timer();
   void release_backend();
   void close_gracefully();
@@ -143,6 +148,11 @@ class ClientConn final : public Conn, public uv::StreamEvents, public upstream::
   std::string peer_ip_;
   uv::Timer timer_;
   Wait wait_ = Wait::None;
+  // Body and send waits: last progress, and the rate window (uv_hrtime ns / byte counters).
+  uint64_t progress_ns_ = 0;
+  uint64_t window_start_ns_ = 0;
+  uint64_t window_start_bytes_ = 0;
+  uint64_t sent_seen_ = 0;
   Phase phase_ = Phase::Idle;
   ByteQueue in_;       // plaintext received, not yet consumed
   ByteQueue scratch_;  // serialized output before encryption

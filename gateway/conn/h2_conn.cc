@@ -13,14 +13,22 @@ namespace {
 
 std::string_view goaway_label(uint32_t code) {
   switch (code) {
-    case NGHTTP2_PROTOCOL_ERROR: return "h2_goaway_protocol_error";
-    case NGHTTP2_INTERNAL_ERROR: return "h2_goaway_internal_error";
-    case NGHTTP2_FLOW_CONTROL_ERROR: return "h2_goaway_flow_control_error";
-    case NGHTTP2_SETTINGS_TIMEOUT: return "h2_goaway_settings_timeout";
-    case NGHTTP2_FRAME_SIZE_ERROR: return "h2_goaway_frame_size_error";
-    case NGHTTP2_COMPRESSION_ERROR: return "h2_goaway_compression_error";
-    case NGHTTP2_ENHANCE_YOUR_CALM: return "h2_goaway_enhance_your_calm";
-    default: return "h2_goaway_other";
+    case NGHTTP2_PROTOCOL_ERROR:
+      return "h2_goaway_protocol_error";
+    case NGHTTP2_INTERNAL_ERROR:
+      return "h2_goaway_internal_error";
+    case NGHTTP2_FLOW_CONTROL_ERROR:
+      return "h2_goaway_flow_control_error";
+    case NGHTTP2_SETTINGS_TIMEOUT:
+      return "h2_goaway_settings_timeout";
+    case NGHTTP2_FRAME_SIZE_ERROR:
+      return "h2_goaway_frame_size_error";
+    case NGHTTP2_COMPRESSION_ERROR:
+      return "h2_goaway_compression_error";
+    case NGHTTP2_ENHANCE_YOUR_CALM:
+      return "h2_goaway_enhance_your_calm";
+    default:
+      return "h2_goaway_other";
   }
 }
 
@@ -35,15 +43,15 @@ struct H2Conn::Stream final : upstream::BackendUser {
   http::RequestHead req;
   const policy::Route* route = nullptr;
   upstream::BackendConn* backend = nullptr;
-  bool chunked_out = false;     // the request body goes to the backend as chunked
-  bool body_done = false;       // END_STREAM seen from the client
+  bool chunked_out = false;  // the request body goes to the backend as chunked
+  bool body_done = false;    // END_STREAM seen from the client
   uint64_t body_bytes = 0;
-  size_t unconsumed = 0;        // request body bytes not yet given back as window
-  bool responded = false;       // a response head was submitted
-  bool response_done = false;   // the response ended (or was reset)
+  size_t unconsumed = 0;       // request body bytes not yet given back as window
+  bool responded = false;      // a response head was submitted
+  bool response_done = false;  // the response ended (or was reset)
   bool bodyless = false;
-  bool paused = false;          // the backend is paused on our queue
-  bool closed = false;          // nghttp2 closed the stream
+  bool paused = false;  // the backend is paused on our queue
+  bool closed = false;  // nghttp2 closed the stream
   uint16_t status = 0;
   ExchangeStats stats;
   GenerationPtr gen;  // the policy generation this stream was admitted under
@@ -203,9 +211,9 @@ void H2Conn::handle(std::vector<http2::Event>& events) {
             .kv("status", static_cast<unsigned>(e.status))
             .kv("reason", e.label)
             .kv("stream", static_cast<int64_t>(e.stream));
-        respond_error(e.stream, e.status, e.label,
-                      e.status == 431 ? "request header fields too large\n"
-                                      : "malformed request\n");
+        respond_error(
+            e.stream, e.status, e.label,
+            e.status == 431 ? "request header fields too large\n" : "malformed request\n");
         break;
       }
       case http2::EventKind::Reset:
@@ -252,7 +260,7 @@ void H2Conn::on_request(int32_t id, http::RequestHead&& head) {
 }
 
 void H2Conn::write_request_head(Stream& s) {
-  http::RequestHead fwd = s.req;
+  http::RequestHead& fwd = s.req;  // rewritten in place: nothing needs the original fields
   http::prepare_backend_request(fwd, conn_.peer_ip(), "https");
   http1::BodyFraming framing = http1::BodyFraming::none();
   if (s.req.chunked) {
@@ -303,8 +311,8 @@ void H2Conn::on_data(int32_t id, BytesView data) {
 
 void H2Conn::give_back_window(Stream& s) {
   if (s.unconsumed == 0) return;
-  if (s.backend && (!s.backend->connected() ||
-                    s.backend->pending() > upstream::BackendConn::kHighWater)) {
+  if (s.backend &&
+      (!s.backend->connected() || s.backend->pending() > upstream::BackendConn::kHighWater)) {
     return;  // on_backend_writable comes back here
   }
   session_.consume(s.id, s.unconsumed);

@@ -29,10 +29,13 @@ FailureInfo describe(BackendFailure f) {
 void BackendConn::set_state(State next) {
   auto gauge = [&](State st) -> prometheus::Gauge* {
     switch (st) {
-      case State::Idle: return &metrics_->idle;
+      case State::Idle:
+        return &metrics_->idle;
       case State::Connecting:
-      case State::Busy: return &metrics_->active;
-      case State::Closed: return nullptr;
+      case State::Busy:
+        return &metrics_->active;
+      case State::Closed:
+        return nullptr;
     }
     return nullptr;
   };
@@ -61,7 +64,7 @@ void BackendConn::begin(BackendUser* user, std::string_view method) {
   response_bytes_ = 0;
   ++exchanges_;
   parser_.reset(method_);
-  timer_.stop();
+  clear_deadline();
   if (state_ == State::Idle) set_state(State::Busy);
   if (state_ == State::Busy) stream_->start_reading();
 }
@@ -78,14 +81,30 @@ void BackendConn::request_sent() {
 }
 
 void BackendConn::arm_response_timer() {
-  timer_.arm<BackendConn, &BackendConn::on_timer>(this, backend_->response_timeout_ms);
+  set_deadline(backend_->response_timeout_ms);
+}
+
+void BackendConn::set_deadline(uint64_t ms) {
+  const uint64_t now = uv_now(pool_.loop_);
+  deadline_ms_ = now + ms;
+  // The timer is only moved when it would fire too late: most deadlines are pushed back
+  // (every read restarts the response timeout), and on_timer re-arms for what is left.
+  if (!timer_armed_ || timer_at_ms_ > deadline_ms_) {
+    timer_armed_ = true;
+    timer_at_ms_ = deadline_ms_;
+    timer_.arm<BackendConn, &BackendConn::on_timer>(this, ms);
+  }
+}
+
+void BackendConn::clear_deadline() {
+  deadline_ms_ = 0;
 }
 
 void BackendConn::pause_response() {
   if (paused_) return;
   paused_ = true;
   stream_->stop_reading();
-  timer_.stop();  // a slow client is not the backend's fault
+  clear_deadline();  // a slow client is not the backend's fault
 }
 
 void BackendConn::resume_response() {
@@ -103,7 +122,7 @@ void BackendConn::on_connected(int status) {
         .kv("error", uv_err_name(status));
     return fail(BackendFailure::ConnectFailed);
   }
-  timer_.stop();
+  clear_deadline();
   metrics_->up.Set(1);
   set_state(user_ ? State::Busy : State::Idle);
   stream_->start_reading();
@@ -121,11 +140,25 @@ void BackendConn::on_drained() {
 }
 
 void BackendConn::on_timer() {
+  timer_armed_ = false;
+  if (deadline_ms_ == 0) return;  // nothing is timed any more
+  const uint64_t now = uv_now(pool_.loop_);
+  if (now < deadline_ms_) {
+    timer_armed_ = true;
+    timer_at_ms_ = deadline_ms_;
+    timer_.arm<BackendConn, &BackendConn::on_timer>(this, deadline_ms_ - now);
+    return;
+  }
+  deadline_ms_ = 0;
   switch (state_) {
-    case State::Connecting: return fail(BackendFailure::ConnectTimeout);
-    case State::Busy: return fail(BackendFailure::ResponseTimeout);
-    case State::Idle: return pool_.destroy(this);  // idle keep-alive lifetime over
-    case State::Closed: return;
+    case State::Connecting:
+      return fail(BackendFailure::ConnectTimeout);
+    case State::Busy:
+      return fail(BackendFailure::ResponseTimeout);
+    case State::Idle:
+      return pool_.destroy(this);  // idle keep-alive lifetime over
+    case State::Closed:
+      return;
   }
 }
 
@@ -204,17 +237,17 @@ void BackendConn::process_input(BytesView data) {
 }
 
 void BackendConn::finish_response() {
-  timer_.stop();
+  clear_deadline();
   BackendUser* u = user_;
-  const bool reusable = reusable_ && request_done_ &&
-                        body_.framing().kind != http1::BodyKind::UntilClose;
+  const bool reusable =
+      reusable_ && request_done_ && body_.framing().kind != http1::BodyKind::UntilClose;
   user_ = nullptr;
   pool_.release(this, reusable);
   u->on_backend_end();
 }
 
 void BackendConn::fail(BackendFailure f) {
-  timer_.stop();
+  clear_deadline();
   const auto info = describe(f);
   metrics_->error(info.label);
   if (f == BackendFailure::ConnectFailed || f == BackendFailure::ConnectTimeout)
@@ -249,7 +282,9 @@ Pool::Pool(uv_loop_t* loop, uv::Flusher* flusher, const policy::Backend& backend
   }
 }
 
-Pool::~Pool() { close_all(); }
+Pool::~Pool() {
+  close_all();
+}
 
 BackendConn* Pool::acquire(BackendUser* user, std::string_view method) {
   while (!idle_.empty()) {
@@ -278,7 +313,7 @@ BackendConn* Pool::acquire(BackendUser* user, std::string_view method) {
   all_.push_back(std::move(c));
   raw->pos_ = std::prev(all_.end());
   raw->begin(user, method);
-  raw->timer_.arm<BackendConn, &BackendConn::on_timer>(raw, backend_.connect_timeout_ms);
+  raw->set_deadline(backend_.connect_timeout_ms);
   return raw;
 }
 
@@ -292,7 +327,7 @@ void Pool::release(BackendConn* c, bool reusable) {
   c->set_state(BackendConn::State::Idle);
   c->paused_ = false;
   c->stream_->start_reading();  // notice a close from the backend while idle
-  c->timer_.arm<BackendConn, &BackendConn::on_timer>(c, backend_.idle_timeout_ms);
+  c->set_deadline(backend_.idle_timeout_ms);
   idle_.push_back(c);
 }
 

@@ -37,9 +37,9 @@ enum class BackendFailure : uint8_t {
 };
 
 struct FailureInfo {
-  uint16_t status;          // what the client gets when no response has started
-  std::string_view label;   // metric label
-  std::string_view what;    // human sentence for the error body and the log
+  uint16_t status;         // what the client gets when no response has started
+  std::string_view label;  // metric label
+  std::string_view what;   // human sentence for the error body and the log
 };
 FailureInfo describe(BackendFailure f);
 
@@ -108,12 +108,18 @@ class BackendConn final : public uv::StreamEvents {
   void finish_response();
   void on_timer();
   void arm_response_timer();
+  // set_deadline makes on_timer act `ms` from now; clear_deadline cancels it.
+  void set_deadline(uint64_t ms);
+  void clear_deadline();
   void process_input(BytesView data);
 
   Pool& pool_;
   const policy::Backend* backend_;
   std::unique_ptr<uv::TcpStream> stream_;
   uv::Timer timer_;
+  uint64_t deadline_ms_ = 0;  // uv_now() time the current timeout expires; 0 = none
+  uint64_t timer_at_ms_ = 0;  // when the uv timer is set to fire
+  bool timer_armed_ = false;
   metrics::BackendMetrics* metrics_;
   State state_ = State::Closed;
   BackendUser* user_ = nullptr;

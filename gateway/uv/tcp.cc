@@ -24,7 +24,9 @@ struct WriteReq {
   size_t bytes;
 };
 
-TcpStream* owner_of(uv_stream_t* s) { return static_cast<TcpStream*>(s->data); }
+TcpStream* owner_of(uv_stream_t* s) {
+  return static_cast<TcpStream*>(s->data);
+}
 
 }  // namespace
 
@@ -59,9 +61,8 @@ void TcpStream::fill_peer() {
   int len = sizeof ss;
   if (uv_tcp_getpeername(tcp_.get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
     peer_ip_ = sockaddr_ip(ss);
-    peer_port_ = ntohs(ss.ss_family == AF_INET6
-                           ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                           : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    peer_port_ = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                                : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   }
 }
 
@@ -159,6 +160,7 @@ void TcpStream::flush() {
     const int tried = uv_try_write(tcp_.stream(), bufs.data(), static_cast<unsigned>(n));
     if (tried > 0) {
       out_.consume(static_cast<size_t>(tried));
+      bytes_written_ += static_cast<uint64_t>(tried);
       if (static_cast<size_t>(tried) == total) continue;  // maybe more chunks than bufs
     }
     auto* wr = new WriteReq{};
@@ -201,6 +203,7 @@ void TcpStream::on_write_done(int status, size_t bytes) {
     return;
   }
   out_.consume(bytes);
+  bytes_written_ += bytes;
   flush();
   if (in_flight_ > 0 || !out_.empty()) return;
   if (lingering_) return shutdown_write();
@@ -254,12 +257,13 @@ Result<UniqueFd> bound_socket(const std::string& host, uint16_t port, bool reuse
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
     return unexpected(uv_error(-errno, "SO_REUSEPORT"));
-  if (sa->ss_family == AF_INET6) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (sa->ss_family == AF_INET6)
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   const socklen_t len = sa->ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*sa), len) < 0)
-    return unexpected(uv_error(-errno, "bind " + (sa->ss_family == AF_INET6 ? "[" + host + "]" : host) +
-                                           ":" + std::to_string(port) + ": " +
-                                           std::strerror(errno)));
+    return unexpected(
+        uv_error(-errno, "bind " + (sa->ss_family == AF_INET6 ? "[" + host + "]" : host) + ":" +
+                             std::to_string(port) + ": " + std::strerror(errno)));
   return fd;
 }
 

@@ -78,6 +78,8 @@ class TcpStream {
     }
   }
   void set_flusher(Flusher* f) { flusher_hook_ = f; }
+  // bytes_written counts every byte the kernel has accepted on this stream.
+  uint64_t bytes_written() const { return bytes_written_; }
   // pending is the number of bytes queued or being written.
   size_t pending() const { return out_.size(); }
 
@@ -109,9 +111,10 @@ class TcpStream {
   StreamEvents* events_ = nullptr;
   ByteQueue out_;
   size_t in_flight_ = 0;  // bytes of out_'s front handed to uv_write
+  uint64_t bytes_written_ = 0;
   bool reading_ = false;
   bool lingering_ = false;
-  bool broken_ = false;  // a write could not even be queued
+  bool broken_ = false;              // a write could not even be queued
   Flusher* flusher_hook_ = nullptr;  // where flush_soon queues us
   Flusher* flusher_ = nullptr;       // set while queued in a Flusher
   size_t flush_slot_ = 0;
